@@ -1,0 +1,323 @@
+import { connect, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+import { encodeHistogram, newHistogram, type Histogram } from '../results/histogram.js';
+import { ResponseReader } from './response-reader.js';
+import type { OpenLoopConfig, OpenLoopResult, TargetGroup } from './types.js';
+
+/**
+ * Open-loop load: request i is *intended* to leave at start + t_i whether or not earlier ones
+ * have returned, and its latency counts from t_i (coordinated-omission correction). Hand-written
+ * because no Node library schedules at µs precision: autocannon's rate limit sends per-second
+ * bursts and records whole milliseconds.
+ */
+
+/** Small seeded PRNG (mulberry32) so target choice and Poisson gaps are repeatable per seed. */
+function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+interface GroupState {
+  group: TargetGroup;
+  latency: Histogram;
+  service: Histogram;
+  ok: number;
+  errors: Record<string, number>;
+  /** Keep-alive: idle connections, and intended times waiting for one. */
+  idle: KeepAliveConn[];
+  queue: number[];
+  queueHead: number;
+}
+
+interface KeepAliveConn {
+  g: GroupState;
+  socket: Socket | undefined;
+  reader: ResponseReader;
+  busy: boolean;
+  intended: number;
+  sent: number;
+  /** The pre-encoded request for the address this connection went to. */
+  reqBuf: Buffer;
+}
+
+interface NewConnReq {
+  g: GroupState;
+  intended: number;
+  sent: number;
+  socket: Socket;
+  done: boolean;
+}
+
+export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Promise<OpenLoopResult> {
+  if (cfg.groups.length === 0 || cfg.groups.some((g) => g.addresses.length === 0)) {
+    throw new RangeError('every target group needs at least one address');
+  }
+  const rand = prng(cfg.seed ?? 1);
+  const intervalMs = 1000 / cfg.rate;
+  const timeoutMs = cfg.timeoutS * 1000;
+  const timeoutUs = Math.round(timeoutMs * 1000);
+  const request = (host: string) =>
+    Buffer.from(`GET ${cfg.path ?? '/'} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: dpbench\r\n` +
+      (cfg.connection === 'new' ? 'Connection: close\r\n\r\n' : '\r\n'), 'latin1');
+  // Pre-encoded per address: the send path does no string work.
+  const requests = new Map<string, Buffer>();
+  for (const g of cfg.groups) for (const a of g.addresses) requests.set(`${a.host}:${a.port}`, request(a.host));
+
+  const groups: GroupState[] = cfg.groups.map((group) => ({
+    group, latency: newHistogram(), service: newHistogram(), ok: 0, errors: {}, idle: [], queue: [], queueHead: 0,
+  }));
+  const lag = newHistogram();
+  const err = (g: GroupState, kind: string) => {
+    g.errors[kind] = (g.errors[kind] ?? 0) + 1;
+  };
+  const pick = (g: GroupState) => g.group.addresses[Math.floor(rand() * g.group.addresses.length)]!;
+
+  const total = Math.max(1, Math.round(cfg.rate * (cfg.warmupS + cfg.durationS)));
+  const start = performance.now() + 20;
+  const measureFrom = start + cfg.warmupS * 1000;
+  const measureTo = start + (cfg.warmupS + cfg.durationS) * 1000;
+  let workMs = 0;
+  let lastDone = measureFrom;
+  let scheduled = 0;
+  let outstanding = 0;
+  const measured = (intended: number) => intended >= measureFrom;
+
+  const complete = (g: GroupState, intended: number, sent: number, status: number) => {
+    const now = performance.now();
+    outstanding--;
+    if (!measured(intended)) return;
+    if (status < 200 || status >= 400) {
+      err(g, `http_${status}`);
+      return;
+    }
+    g.ok++;
+    g.latency.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
+    g.service.recordValue(Math.max(1, Math.round((now - sent) * 1000)));
+    if (now > lastDone) lastDone = now;
+  };
+  const fail = (g: GroupState, intended: number, kind: string) => {
+    outstanding--;
+    if (!measured(intended)) return;
+    err(g, kind);
+    // A timeout is recorded at the timeout, so the tail shows it instead of hiding it.
+    if (kind === 'timeout') g.latency.recordValue(timeoutUs);
+  };
+
+  // ---- new connection per request -------------------------------------------------------
+  const inflight = new Set<NewConnReq>();
+  const sendNew = (g: GroupState, intended: number) => {
+    const a = pick(g);
+    const sent = performance.now();
+    const socket = connect({ host: a.host, port: a.port, noDelay: true });
+    const req: NewConnReq = { g, intended, sent, socket, done: false };
+    const reader = new ResponseReader();
+    inflight.add(req);
+    const finish = (status: number) => {
+      if (req.done) return;
+      req.done = true;
+      inflight.delete(req);
+      complete(g, intended, sent, status);
+      // Wait for the server's FIN: the server closes first and holds TIME_WAIT, like a pod.
+    };
+    socket.on('connect', () => socket.write(requests.get(`${a.host}:${a.port}`)!));
+    socket.on('data', (b: Buffer) => {
+      const t = performance.now();
+      reader.feed(b, finish);
+      workMs += performance.now() - t;
+    });
+    socket.on('end', () => reader.end(finish));
+    socket.on('error', (e: NodeJS.ErrnoException) => {
+      if (req.done) return;
+      req.done = true;
+      inflight.delete(req);
+      fail(g, intended, e.code ?? 'error');
+    });
+    socket.on('close', () => {
+      if (!req.done) {
+        req.done = true;
+        inflight.delete(req);
+        fail(g, intended, 'closed_early');
+      }
+    });
+  };
+
+  // ---- keep-alive pool -----------------------------------------------------------------
+  const conns: KeepAliveConn[] = [];
+  const sendOn = (c: KeepAliveConn, intended: number) => {
+    c.busy = true;
+    c.intended = intended;
+    c.sent = performance.now();
+    c.socket!.write(c.reqBuf);
+  };
+  const release = (c: KeepAliveConn) => {
+    const g = c.g;
+    if (g.queueHead < g.queue.length) {
+      const next = g.queue[g.queueHead++]!;
+      if (g.queueHead > 4096 && g.queueHead * 2 > g.queue.length) {
+        g.queue = g.queue.slice(g.queueHead);
+        g.queueHead = 0;
+      }
+      sendOn(c, next);
+    } else {
+      c.busy = false;
+      g.idle.push(c);
+    }
+  };
+  const openConn = (c: KeepAliveConn) => {
+    const a = pick(c.g);
+    c.reqBuf = requests.get(`${a.host}:${a.port}`)!;
+    const s = connect({ host: a.host, port: a.port, noDelay: true });
+    c.socket = s;
+    c.reader.reset();
+    s.on('connect', () => release(c));
+    s.on('data', (b: Buffer) => {
+      const t = performance.now();
+      c.reader.feed(b, (status) => {
+        if (!c.busy) return;
+        c.busy = false;
+        complete(c.g, c.intended, c.sent, status);
+        release(c);
+      });
+      workMs += performance.now() - t;
+    });
+    s.on('error', () => {});
+    s.on('close', () => {
+      if (c.socket !== s) return;
+      if (c.busy) {
+        c.busy = false;
+        fail(c.g, c.intended, 'reset');
+      }
+      const i = c.g.idle.indexOf(c);
+      if (i >= 0) c.g.idle.splice(i, 1);
+      c.socket = undefined;
+      if (!stopping) setTimeout(() => !stopping && openConn(c), 10);
+    });
+  };
+  const sendKeepAlive = (g: GroupState, intended: number) => {
+    const c = g.idle.pop();
+    if (c) sendOn(c, intended);
+    else g.queue.push(intended);
+  };
+
+  let stopping = false;
+  if (cfg.connection === 'keepalive') {
+    const per = Math.max(1, Math.floor(cfg.connections / groups.length));
+    for (const g of groups) {
+      for (let i = 0; i < per; i++) {
+        const c: KeepAliveConn = { g, socket: undefined, reader: new ResponseReader(), busy: false, intended: 0, sent: 0, reqBuf: Buffer.alloc(0) };
+        conns.push(c);
+        openConn(c);
+      }
+    }
+  }
+
+  // ---- scheduler -------------------------------------------------------------------------
+  let i = 0;
+  let nextAt = start;
+  const send = cfg.connection === 'new' ? sendNew : sendKeepAlive;
+  const advance = () => {
+    nextAt = cfg.arrival === 'poisson' ? nextAt - Math.log(1 - rand()) * intervalMs : start + (i + 1) * intervalMs;
+    i++;
+  };
+  const cpu0 = process.cpuUsage();
+  let cpuAtMeasure: NodeJS.CpuUsage | undefined;
+  let workAtMeasure = 0;
+
+  await new Promise<void>((resolve) => {
+    const sweep = setInterval(() => {
+      // Time-outs are swept, not armed per request: a timer per request would cost more than the request.
+      const now = performance.now();
+      for (const r of inflight) {
+        if (now - r.intended > timeoutMs) {
+          r.done = true;
+          inflight.delete(r);
+          r.socket.destroy();
+          fail(r.g, r.intended, 'timeout');
+        }
+      }
+      for (const c of conns) {
+        if (c.busy && now - c.intended > timeoutMs) {
+          c.busy = false;
+          fail(c.g, c.intended, 'timeout');
+          c.socket?.destroy();
+        }
+      }
+      for (const g of groups) {
+        while (g.queueHead < g.queue.length && now - g.queue[g.queueHead]! > timeoutMs) {
+          fail(g, g.queue[g.queueHead++]!, 'timeout');
+        }
+      }
+    }, 10);
+    const tick = () => {
+      const now = performance.now();
+      if (signal?.aborted) i = total;
+      if (!cpuAtMeasure && now >= measureFrom) {
+        cpuAtMeasure = process.cpuUsage();
+        workAtMeasure = workMs;
+      }
+      const t = now;
+      while (i < total && nextAt <= now) {
+        const intended = nextAt;
+        const g = groups[i % groups.length]!;
+        if (measured(intended)) {
+          scheduled++;
+          lag.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000)));
+        }
+        outstanding++;
+        send(g, intended);
+        advance();
+      }
+      workMs += performance.now() - t;
+      if (i < total) {
+        const wait = nextAt - performance.now();
+        // Sleep with a timer only when the next send is far off; timers fire ~1 ms late, so
+        // the last stretch is covered by yielding to I/O with setImmediate.
+        if (wait > 2) setTimeout(tick, wait - 1.5);
+        else setImmediate(tick);
+        return;
+      }
+      // All sent: wait for answers, bounded by the timeout.
+      const drainUntil = performance.now() + timeoutMs + 50;
+      const drain = () => {
+        if (outstanding <= 0 || performance.now() > drainUntil) {
+          clearInterval(sweep);
+          resolve();
+        } else setTimeout(drain, 5);
+      };
+      drain();
+    };
+    setTimeout(tick, Math.max(0, start - performance.now()));
+  });
+
+  const end = performance.now();
+  const cpu = process.cpuUsage(cpuAtMeasure ?? cpu0);
+  stopping = true;
+  for (const c of conns) c.socket?.destroy();
+  for (const r of inflight) r.socket.destroy();
+  const abandoned = Math.max(0, outstanding);
+  const windowMs = Math.max(1, Math.min(end, Math.max(lastDone, measureTo)) - measureFrom);
+  const ok = groups.reduce((s, g) => s + g.ok, 0);
+  return {
+    groups: groups.map((g) => ({
+      name: g.group.name,
+      latency: encodeHistogram(g.latency),
+      serviceTime: encodeHistogram(g.service),
+      ok: g.ok,
+      errors: g.errors,
+    })),
+    scheduleLag: encodeHistogram(lag),
+    targetRps: cfg.rate,
+    achievedRps: (ok / windowMs) * 1000,
+    scheduled,
+    measuredSeconds: windowMs / 1000,
+    cpu: (cpu.user + cpu.system) / 1000 / Math.max(1, end - measureFrom),
+    busy: (workMs - workAtMeasure) / Math.max(1, end - measureFrom),
+    abandoned,
+  };
+}

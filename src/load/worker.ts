@@ -1,0 +1,22 @@
+/**
+ * Entry point of the load generator process. It runs inside the client pod's network namespace
+ * (and, for the eBPF datapath, its cgroup), which a Node process cannot enter once started, so the
+ * engine runs in its own process. Config arrives on stdin (it can hold 40k+ VIPs, too big for argv),
+ * the result leaves as one JSON line on stdout.
+ */
+import { runOpenLoop } from './open-loop.js';
+import type { OpenLoopConfig } from './types.js';
+
+async function readStdin(): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  return Buffer.concat(chunks).toString();
+}
+
+const ac = new AbortController();
+process.on('SIGTERM', () => ac.abort());
+process.on('SIGINT', () => ac.abort());
+
+const cfg = JSON.parse(await readStdin()) as OpenLoopConfig;
+const result = await runOpenLoop(cfg, ac.signal);
+process.stdout.write(`${JSON.stringify(result)}\n`);

@@ -1,0 +1,107 @@
+import { z } from 'zod';
+import { durationPattern, parseMicros, parseSeconds } from './units.js';
+
+export const DATAPATHS = ['iptables', 'nftables', 'ipvs', 'ebpf'] as const;
+export type DatapathName = (typeof DATAPATHS)[number];
+
+const durationFrom = (min: z.ZodNumber) =>
+  z
+    .union([min, z.string().regex(new RegExp(durationPattern), 'expected a duration such as "10s", "500ms" or "2m"')])
+    .transform((v) => parseSeconds(v)!)
+    .describe('seconds as a number, or a string with a unit: 800us, 250ms, 10s, 2m');
+const duration = durationFrom(z.number().positive());
+/** Warm-up may be zero. */
+const durationOrZero = durationFrom(z.number().nonnegative());
+
+const latency = z
+  .union([z.number().positive(), z.string().regex(new RegExp(durationPattern), 'expected a latency such as "2ms" or "500us"')])
+  .transform((v) => parseMicros(v)!)
+  .describe('microseconds as a number, or a string with a unit: 500us, 2ms, 1s');
+
+const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use lowercase letters, digits and dashes (at most 40)');
+
+export const LoadProfileSchema = z
+  .object({
+    name,
+    mode: z.enum(['open', 'closed']).default('open').describe('open: fixed schedule (latency from intended send); closed: saturation'),
+    rate: z.number().int().positive().max(1_000_000).optional().describe('requests per second (open loop)'),
+    arrival: z.enum(['constant', 'poisson']).default('constant'),
+    duration: duration.default(10),
+    warmup: durationOrZero.default(1),
+    connections: z.number().int().positive().max(10_000).default(16),
+    connection: z.enum(['keepalive', 'new']).default('keepalive').describe('new: one TCP connection per request, Connection: close'),
+    pipelining: z.number().int().positive().max(64).default(1).describe('closed loop only'),
+    timeout: duration.default(2),
+  })
+  .strict()
+  .superRefine((l, ctx) => {
+    if (l.mode === 'open' && l.rate === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'an open-loop load needs a rate (requests per second)' });
+    }
+  });
+export type LoadProfile = z.output<typeof LoadProfileSchema>;
+
+export const SloSchema = z
+  .object({
+    metric: z.string().min(1).describe('a metric name from run.json, e.g. http.latency'),
+    stat: z.enum(['p50', 'p90', 'p95', 'p99', 'p999', 'max', 'value']).default('p99'),
+    max: z.union([latency, z.number()]).optional().describe('upper bound; latencies accept units'),
+    min: z.number().optional().describe('lower bound, e.g. for http.achievedRps'),
+  })
+  .strict()
+  .refine((s) => s.max !== undefined || s.min !== undefined, { message: 'an SLO needs max or min' });
+export type Slo = z.output<typeof SloSchema>;
+
+export const ServicesSchema = z
+  .object({
+    counts: z.array(z.number().int().min(1).max(65_000)).min(1).describe('background service counts to sweep'),
+    endpoints: z.number().int().min(1).max(64).default(2).describe('endpoints per service'),
+    position: z
+      .enum(['first', 'random', 'last'])
+      .default('random')
+      .describe('which installed services the probe traffic targets; iptables cost depends on it'),
+  })
+  .strict();
+
+export const LabOptionsSchema = z
+  .object({
+    pods: z.number().int().min(1).max(16).default(2).describe('echo server pods on node-b'),
+    iptables: z.enum(['auto', 'nft', 'legacy']).default('auto').describe('iptables backend; auto uses the host default'),
+    generatorCpu: z.number().int().min(0).optional().describe('CPU for the load generator (default: 0 when there are 2+)'),
+    serverCpu: z.number().int().min(0).optional().describe('CPU for the echo servers (default: the last CPU)'),
+  })
+  .strict();
+
+export const ClusterOptionsSchema = z
+  .object({
+    kubeconfig: z.string().optional(),
+    context: z.string().optional(),
+    namespace: z.string().default('dpbench'),
+  })
+  .strict();
+
+export const ScenarioSchema = z
+  .object({
+    name,
+    description: z.string().optional(),
+    target: z.enum(['lab', 'cluster']).default('lab'),
+    datapaths: z.array(z.enum(DATAPATHS)).min(1),
+    services: ServicesSchema,
+    loads: z.array(LoadProfileSchema).min(1),
+    repeat: z.number().int().min(1).max(100).default(1),
+    direct: z.boolean().default(true).describe('interleave direct-to-pod requests with the VIP requests for comparison'),
+    slo: z.array(SloSchema).default([]),
+    lab: LabOptionsSchema.default({ pods: 2, iptables: 'auto' }),
+    cluster: ClusterOptionsSchema.optional(),
+  })
+  .strict()
+  .superRefine((s, ctx) => {
+    const seen = new Set<string>();
+    s.loads.forEach((l, i) => {
+      if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['loads', i, 'name'], message: `load name "${l.name}" is used twice` });
+      seen.add(l.name);
+    });
+  });
+
+export type Scenario = z.output<typeof ScenarioSchema>;
+export type ScenarioInput = z.input<typeof ScenarioSchema>;

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { selfCheck } from '../../../src/load/self-check.js';
+import type { OpenLoopResult } from '../../../src/load/types.js';
+
+const result = (over: Partial<OpenLoopResult> = {}, ok = 1000, errors: Record<string, number> = {}): OpenLoopResult => ({
+  groups: [{ name: 'vip', latency: '', serviceTime: '', ok, errors }],
+  scheduleLag: '',
+  targetRps: 1000,
+  achievedRps: 1000,
+  scheduled: 1000,
+  measuredSeconds: 1,
+  cpu: 0.5,
+  busy: 0.2,
+  abandoned: 0,
+  ...over,
+});
+
+describe('selfCheck', () => {
+  it('accepts a trial that kept its schedule', () => {
+    expect(selfCheck({ result: result(), lagP99Us: 50, decisions: { seen: 1000, expected: 1000 } })).toEqual([]);
+  });
+  it('flags each way the generator, not the datapath, was measured', () => {
+    const reasons = selfCheck({
+      result: result({ achievedRps: 950, busy: 0.97 }, 950, { timeout: 50 }),
+      lagP99Us: 5000,
+      decisions: { seen: 10, expected: 950 },
+    });
+    expect(reasons).toHaveLength(5);
+    expect(reasons[0]).toMatch(/achieved 950 req\/s of 1000/);
+    expect(reasons[1]).toMatch(/schedule lag p99 5000/);
+    expect(reasons[2]).toMatch(/busy 97%/);
+    expect(reasons[3]).toMatch(/50 errors in 1000 requests/);
+    expect(reasons[4]).toMatch(/10 load-balancing decisions for 950 VIP connections/);
+  });
+  it('allows up to 1% shortfall and errors', () => {
+    expect(selfCheck({ result: result({ achievedRps: 991 }, 995, { reset: 5 }), lagP99Us: 10 })).toEqual([]);
+  });
+});

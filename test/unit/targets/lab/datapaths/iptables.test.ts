@@ -1,0 +1,98 @@
+import { describe, expect, it } from 'vitest';
+import { backgroundServices } from '../../../../../src/targets/lab/addressing.js';
+import {
+  base32Sha256,
+  iptablesNatRules,
+  kubeChainsIn,
+  sepChainName,
+  svcChainName,
+  sumServiceJumpPackets,
+} from '../../../../../src/targets/lab/datapaths/iptables.js';
+
+const lines = (text: string, prefix: string) => text.split('\n').filter((l) => l.startsWith(prefix));
+
+describe('iptablesNatRules', () => {
+  it('hashes chain names the way kube-proxy does (base32 of sha256, 16 chars)', () => {
+    // RFC 4648 test vector for the encoder, then the shape of a chain name.
+    expect(base32Sha256('')).toBe('4OYMIQUY7QOBJGX36TEJS35ZEQT24QPEMSNZGTFESWMRW6CSXBKQ');
+    const [svc] = backgroundServices(1, 1, 1);
+    expect(svcChainName(svc!)).toMatch(/^KUBE-SVC-[A-Z2-7]{16}$/);
+    // The names kube-proxy's own tests expect for ns1/svc1:p80 → 10.180.0.1:80.
+    const ns1 = { ...svc!, namespace: 'ns1', name: 'svc1' };
+    expect(svcChainName(ns1)).toBe('KUBE-SVC-XPGD46QRK7WJZT7O');
+    expect(sepChainName(ns1, { ip: '10.180.0.1', port: 80 })).toBe('KUBE-SEP-SXIVWICOYRO3J4NJ');
+  });
+
+  it('with no services keeps only the fixed chains and the final nodeports rule', () => {
+    const r = iptablesNatRules([]);
+    expect(r.chains).toEqual(['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ']);
+    expect(lines(r.text, '-A KUBE-SERVICES')).toHaveLength(1);
+    expect(r.text.startsWith('*nat\n')).toBe(true);
+    expect(r.text.endsWith('COMMIT\n')).toBe(true);
+  });
+
+  it('writes one KUBE-SERVICES rule per service, then the nodeports rule last', () => {
+    const svcs = backgroundServices(50, 3, 4);
+    const r = iptablesNatRules(svcs);
+    const s = lines(r.text, '-A KUBE-SERVICES');
+    expect(s).toHaveLength(51);
+    expect(s[0]).toContain('"bench/svc-0:p80 cluster IP" -m tcp -p tcp -d 198.19.1.0/32 --dport 80 -j KUBE-SVC-');
+    expect(s.at(-1)).toContain('-j KUBE-NODEPORTS');
+    // per service: 1 KUBE-SERVICES + 1 masq + k jumps + 2k SEP rules; plus 4 fixed + 1 nodeports
+    expect(r.rules).toBe(50 * (2 + 3 * 3) + 5);
+    expect(r.chains).toHaveLength(4 + 50 * 4);
+  });
+
+  it('gives each endpoint an equal share: the statistic probabilities chain to 1/n each', () => {
+    for (const k of [1, 2, 3, 5, 8]) {
+      const [svc] = backgroundServices(1, k, 8);
+      const chain = svcChainName(svc!);
+      const jumps = lines(iptablesNatRules([svc!]).text, `-A ${chain}`).filter((l) => l.includes('-j KUBE-SEP-'));
+      expect(jumps).toHaveLength(k);
+      expect(jumps.at(-1)).not.toContain('statistic');
+      let remaining = 1;
+      for (const j of jumps) {
+        const m = /--probability (\S+)/.exec(j);
+        const p = m ? Number(m[1]) : 1;
+        expect(remaining * p).toBeCloseTo(1 / k, 8);
+        remaining *= 1 - p;
+      }
+      expect(remaining).toBeCloseTo(0, 8);
+    }
+  });
+
+  it('masquerades off-cluster sources, hairpin traffic, then DNATs to the endpoint', () => {
+    const [svc] = backgroundServices(1, 1, 1);
+    const text = iptablesNatRules([svc!]).text;
+    expect(text).toContain('! -s 198.18.0.0/16 -j KUBE-MARK-MASQ');
+    expect(text).toMatch(/-A KUBE-SEP-\S+ -m comment --comment bench\/svc-0:p80 -s 198\.18\.2\.10\/32 -j KUBE-MARK-MASQ/);
+    expect(text).toMatch(/-A KUBE-SEP-\S+ .* -m tcp -p tcp -j DNAT --to-destination 198\.18\.2\.10:8080/);
+    expect(text).toContain('-A KUBE-MARK-MASQ -j MARK --or-mark 0x4000');
+    expect(text).toContain('-j MASQUERADE --random-fully');
+  });
+
+  it('declares then deletes the chains of removed services', () => {
+    const svcs = backgroundServices(3, 2, 2);
+    const before = iptablesNatRules(svcs);
+    const after = iptablesNatRules(svcs.slice(0, 2), before.chains);
+    const gone = svcChainName(svcs[2]!);
+    expect(after.text).toContain(`:${gone} - [0:0]`);
+    expect(after.text).toContain(`-X ${gone}`);
+    expect(lines(after.text, '-X ')).toHaveLength(3);
+  });
+});
+
+describe('iptables-save parsing', () => {
+  const save = [
+    '*nat',
+    ':KUBE-SERVICES - [0:0]',
+    ':KUBE-SVC-AAAA - [0:0]',
+    '[7:420] -A KUBE-SERVICES -d 198.19.1.0/32 -p tcp -m comment --comment "x" -m tcp --dport 80 -j KUBE-SVC-AAAA',
+    '[5:300] -A KUBE-SERVICES -d 198.19.1.1/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-BBBB',
+    '[99:1] -A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
+    '[3:1] -A KUBE-SVC-AAAA -j KUBE-SEP-CCCC',
+    'COMMIT',
+  ].join('\n');
+  it('sums only the KUBE-SERVICES → KUBE-SVC jumps', () => expect(sumServiceJumpPackets(save)).toBe(12));
+  it('lists KUBE chains', () => expect(kubeChainsIn(save)).toEqual(['KUBE-SERVICES', 'KUBE-SVC-AAAA']));
+});
