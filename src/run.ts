@@ -21,6 +21,7 @@ export interface RunOutcome {
   dir: string;
   runFile: string;
   summaryFile: string;
+  csvFile: string;
   markdown: string;
   sloFailures: SloFailure[];
   interrupted: boolean;
@@ -94,12 +95,13 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunOut
     await target.teardown();
   }
   const run = await store.finish();
-  const { summary, markdown } = await writeReports(run, store.dir);
+  const { summary, csv, markdown } = await writeReports(run, store.dir);
   return {
     run,
     dir: store.dir,
     runFile: store.file,
     summaryFile: summary,
+    csvFile: csv,
     markdown,
     sloFailures: checkSlos(run, s.slo),
     interrupted,

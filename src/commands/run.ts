@@ -36,10 +36,11 @@ export const runCommand: CommandSpec<RunArgs> = {
       o.interrupted ? 'interrupted: the trials above were finished before the signal; the lab was torn down.' : '',
       `run.json: ${o.runFile}`,
       `report:   ${o.summaryFile}`,
+      `csv:      ${o.csvFile}`,
     ].filter(Boolean);
     return {
       exitCode,
-      json: { runId: o.run.runId, runFile: o.runFile, summaryFile: o.summaryFile, trials: counts, sloFailures: o.sloFailures.map((f) => f.message), interrupted: o.interrupted },
+      json: { runId: o.run.runId, runFile: o.runFile, summaryFile: o.summaryFile, csvFile: o.csvFile, trials: counts, sloFailures: o.sloFailures.map((f) => f.message), interrupted: o.interrupted },
       text: text.join('\n'),
     };
   },
