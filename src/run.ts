@@ -1,4 +1,5 @@
 import { environment } from './errors.js';
+import { interruptCommands } from './util/exec.js';
 import { hostFingerprint } from './probes/fingerprint.js';
 import type { Run, TrialResult } from './results/model.js';
 import { ResultStore, newRunId } from './results/store.js';
@@ -55,6 +56,11 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunOut
   });
   say(`run ${store.current.runId}: ${trials.length} trials → ${store.file}`);
   let interrupted = false;
+  const onAbort = () => {
+    interrupted = true;
+    interruptCommands();
+  };
+  opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
     await target.prepare();
     let sw: SwitchOutcome | undefined;
@@ -90,7 +96,11 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunOut
       await store.append(result);
       say(`[${n + 1}/${trials.length}] ${trial.id}: ${result.status}${result.reason ? ` (${result.reason})` : ''}`);
     }
+  } catch (e) {
+    // A command killed by Ctrl-C fails; that is the interruption, not an error to report.
+    if (!interrupted) throw e;
   } finally {
+    opts.signal?.removeEventListener('abort', onAbort);
     say('tearing down');
     await target.teardown();
   }

@@ -1,4 +1,4 @@
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { environment, internal } from '../errors.js';
 
 export interface ExecOptions {
@@ -17,6 +17,18 @@ export interface ExecResult {
   stderr: string;
 }
 
+/** Commands in flight, so Ctrl-C can stop a minutes-long iptables-restore instead of waiting for it. */
+const running = new Set<ChildProcess>();
+
+/**
+ * Stops every command still running (SIGTERM). The tools dpbench drives apply their input
+ * atomically (iptables-restore and nft -f commit at the end), so an interrupted one changes nothing.
+ */
+export function interruptCommands(): number {
+  for (const c of running) c.kill('SIGTERM');
+  return running.size;
+}
+
 export function withNetns(netns: string | undefined, argv: readonly string[]): string[] {
   return netns ? ['ip', 'netns', 'exec', netns, ...argv] : [...argv];
 }
@@ -30,6 +42,7 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
   return new Promise((resolve, reject) => {
     const [cmd, ...args] = full;
     const child = spawn(cmd!, args, { stdio: ['pipe', 'pipe', 'pipe'] });
+    running.add(child);
     const out: Buffer[] = [];
     const err: Buffer[] = [];
     let timer: NodeJS.Timeout | undefined;
@@ -37,12 +50,14 @@ export function exec(argv: readonly string[], opts: ExecOptions = {}): Promise<E
     child.stdout.on('data', (b: Buffer) => out.push(b));
     child.stderr.on('data', (b: Buffer) => err.push(b));
     child.on('error', (e: NodeJS.ErrnoException) => {
+      running.delete(child);
       if (timer) clearTimeout(timer);
       if (e.code === 'ENOENT') {
         reject(environment(`${cmd} is not installed`, `run \`dpbench doctor\` to see which Debian package provides it`));
       } else reject(e);
     });
     child.on('close', (code, signal) => {
+      running.delete(child);
       if (timer) clearTimeout(timer);
       const res = { code: code ?? 128, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() };
       if (res.code !== 0 && !opts.allowFailure) {
