@@ -5,12 +5,13 @@ import { base32Sha256, MASQ_MARK } from './iptables.js';
 
 export const NFT_TABLE = 'kube-proxy';
 /**
- * One named counter shared by every service chain. A nat chain only sees the first packet of a
- * connection (conntrack handles the rest), so the counter costs one per-CPU add per new
- * connection, negligible next to the lookup; and reading one object stays O(1) at 40k services,
- * where listing 40k per-chain counters would not.
+ * Verification counts on the service-ips map itself: `counter` gives each element a per-CPU
+ * counter bumped on a lookup hit. A nat chain only sees a connection's first packet, so that is
+ * one add per new connection, negligible next to the lookup. It is read with `nft list map`,
+ * which fetches that one map; a counter object or rule would need `nft list` to fetch every
+ * rule first (9.5 s at 10k services, measured, against ~0.2 s at 3k for the map).
  */
-export const NFT_DECISIONS_COUNTER = 'service-decisions';
+export const NFT_MAP_COUNTER = 'counter ;';
 
 /** kube-proxy's hashAndTruncate: 8 base32 chars of sha256, a dash, then the readable name. */
 function hashAndTruncate(name: string): string {
@@ -51,8 +52,7 @@ export function nftServiceText(svc: ServiceSpec): NftServiceText {
   }
   out.push(`add chain ${t} ${svcChain}`);
   out.push(`add rule ${t} ${svcChain} ip daddr ${svc.vip} ${svc.protocol} dport ${svc.port} ip saddr != ${CLUSTER_POD_CIDR} jump mark-for-masquerade`);
-  out.push(`add rule ${t} ${svcChain} counter name "${NFT_DECISIONS_COUNTER}"`);
-  rules += 2;
+  rules += 1;
   if (eps.length > 0) {
     const vmap = eps.map((ep, i) => `${i} : goto ${nftEndpointChain(svc, ep)}`).join(' , ');
     out.push(`add rule ${t} ${svcChain} numgen random mod ${eps.length} vmap { ${vmap} }`);
@@ -62,7 +62,7 @@ export function nftServiceText(svc: ServiceSpec): NftServiceText {
 }
 
 /** Same count nftServiceText reports, without hashing names (describe() runs at 40k services). */
-export const serviceRuleCount = (svc: ServiceSpec): number => 2 * svc.endpoints.length + 2 + (svc.endpoints.length > 0 ? 1 : 0);
+export const serviceRuleCount = (svc: ServiceSpec): number => 2 * svc.endpoints.length + 1 + (svc.endpoints.length > 0 ? 1 : 0);
 
 export interface NftRuleset {
   text: string;
@@ -75,8 +75,7 @@ function baseText(): string[] {
   const t = `ip ${NFT_TABLE}`;
   return [
     `add table ${t} { comment "rules for kube-proxy" ; }`,
-    `add counter ${t} ${NFT_DECISIONS_COUNTER}`,
-    `add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`,
+    `add map ${t} service-ips { type ipv4_addr . inet_proto . inet_service : verdict ; ${NFT_MAP_COUNTER} comment "ClusterIP, ExternalIP and LoadBalancer IP traffic" ; }`,
     `add chain ${t} mark-for-masquerade`,
     `add rule ${t} mark-for-masquerade meta mark set meta mark | ${MASQ_MARK}`,
     `add chain ${t} masquerading`,
@@ -94,7 +93,9 @@ function baseText(): string[] {
     `add rule ${t} nat-postrouting jump masquerading`,
   ];
 }
-const BASE_RULES = 9;
+const BASE_RULES = 8;
+/** Services per `nft -f` transaction during a bulk install. */
+const INSTALL_BATCH = 500;
 
 /**
  * One `nft -f -` transaction that replaces the whole table (add+delete makes the delete safe when
@@ -134,10 +135,11 @@ export function nftRemoveServiceText(svc: ServiceSpec): string {
   ].join('\n')}\n`;
 }
 
-/** Packets of the named counter from `nft list counter ...` output. */
-export function parseNftCounter(text: string): number {
-  const m = /packets (\d+)/.exec(text);
-  return m ? Number(m[1]) : 0;
+/** Sum of the element counters in `nft list map ... service-ips` output. */
+export function sumNftMapPackets(text: string): number {
+  let total = 0;
+  for (const m of text.matchAll(/counter packets (\d+)/g)) total += Number(m[1]);
+  return total;
 }
 
 class NftablesDatapath implements Datapath {
@@ -159,7 +161,14 @@ class NftablesDatapath implements Datapath {
   async install(services: readonly ServiceSpec[]): Promise<InstallInfo> {
     const start = process.hrtime.bigint();
     const set = nftRuleset(services);
-    await this.nft(set.text);
+    // The table, then the services in transactions of INSTALL_BATCH. The kernel's cost of one
+    // transaction grows faster than linearly with the anonymous numgen maps it holds: measured
+    // here, 10k services took 44 s as one transaction and 12 s in batches of 500. The rules that
+    // end up in the kernel are identical; only the bulk loading differs from kube-proxy's first sync.
+    await this.nft(nftRuleset([]).text);
+    for (let i = 0; i < services.length; i += INSTALL_BATCH) {
+      await this.nft(services.slice(i, i + INSTALL_BATCH).map(nftAddServiceText).join(''));
+    }
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;
     this.services = new Map(services.map((s) => [s.index, s]));
     return { objects: set.rules + set.elements, seconds };
@@ -178,8 +187,8 @@ class NftablesDatapath implements Datapath {
   }
 
   async decisions(): Promise<number> {
-    const r = await exec(['nft', 'list', 'counter', 'ip', NFT_TABLE, NFT_DECISIONS_COUNTER], { netns: this.ctx.nodeNs });
-    return parseNftCounter(r.stdout);
+    const r = await exec(['nft', 'list', 'map', 'ip', NFT_TABLE, 'service-ips'], { netns: this.ctx.nodeNs });
+    return sumNftMapPackets(r.stdout);
   }
 
   async uninstall(): Promise<void> {

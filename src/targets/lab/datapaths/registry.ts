@@ -1,5 +1,5 @@
 import { badInput } from '../../../errors.js';
-import { DATAPATHS, type DatapathName } from '../../../scenario/schema.js';
+import type { DatapathName } from '../../../scenario/schema.js';
 import type { Datapath, DatapathFactory, LabContext } from './datapath.js';
 import { createEbpfDatapath } from './ebpf.js';
 import { createIptablesDatapath } from './iptables.js';
@@ -16,7 +16,7 @@ export const datapathRegistry: Record<DatapathName, DatapathFactory> = {
 export function createDatapath(name: string, ctx: LabContext): Datapath {
   const factory = Object.hasOwn(datapathRegistry, name) ? datapathRegistry[name as DatapathName] : undefined;
   if (!factory) {
-    throw badInput(`unknown datapath "${name}"`, `valid datapaths: ${DATAPATHS.join(', ')}`);
+    throw badInput(`unknown datapath "${name}"`, `valid datapaths: ${Object.keys(datapathRegistry).join(', ')}`);
   }
   return factory(ctx);
 }

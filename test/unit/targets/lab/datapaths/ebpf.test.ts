@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { backgroundServices } from '../../../../../src/targets/lab/addressing.js';
-import { BackendTable, lb4Key, lbAddBatch, lbRemoveBatch, sumPerCpu } from '../../../../../src/targets/lab/datapaths/ebpf.js';
+import { BackendTable, createEbpfDatapath, lb4Key, lbAddBatch, lbRemoveBatch, sumPerCpu } from '../../../../../src/targets/lab/datapaths/ebpf.js';
 
 const maps = { services: '/b/maps/lb4_services', backends: '/b/maps/lb4_backends' };
 
@@ -47,4 +47,12 @@ describe('sumPerCpu', () => {
     expect(sumPerCpu('{"key":[],"values":[],"formatted":{"key":0,"values":[{"cpu":0,"value":3},{"cpu":1,"value":4}]}}')).toBe(7));
   it('sums raw little-endian bytes without BTF', () =>
     expect(sumPerCpu('{"key":[],"values":[{"cpu":0,"value":["0x01","0x01","0x00","0x00","0x00","0x00","0x00","0x00"]},{"cpu":1,"value":["0x02","0x00","0x00","0x00","0x00","0x00","0x00","0x00"]}]}')).toBe(259));
+});
+
+describe('ebpf install', () => {
+  it('refuses, before touching the kernel, more services × endpoints than lb4_services holds', async () => {
+    const ctx = { id: 'x', nodeNs: 'n', clientNs: 'c', runDir: '/nonexistent', clientCgroup: '/nonexistent', bpffs: '/nonexistent', iptables: 'nft' as const };
+    const svcs = backgroundServices(60_000, 9, 4);
+    await expect(createEbpfDatapath(ctx).install(svcs)).rejects.toMatchObject({ code: 'BAD_INPUT' });
+  });
 });

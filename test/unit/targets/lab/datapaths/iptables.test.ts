@@ -82,17 +82,15 @@ describe('iptablesNatRules', () => {
   });
 });
 
-describe('iptables-save parsing', () => {
-  const save = [
-    '*nat',
-    ':KUBE-SERVICES - [0:0]',
-    ':KUBE-SVC-AAAA - [0:0]',
-    '[7:420] -A KUBE-SERVICES -d 198.19.1.0/32 -p tcp -m comment --comment "x" -m tcp --dport 80 -j KUBE-SVC-AAAA',
-    '[5:300] -A KUBE-SERVICES -d 198.19.1.1/32 -p tcp -m tcp --dport 80 -j KUBE-SVC-BBBB',
-    '[99:1] -A KUBE-SERVICES -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
-    '[3:1] -A KUBE-SVC-AAAA -j KUBE-SEP-CCCC',
-    'COMMIT',
+describe('counter and chain parsing', () => {
+  const listing = [
+    'Chain KUBE-SERVICES (2 references)',
+    '    pkts      bytes target     prot opt in     out     source               destination',
+    '       7      420 KUBE-SVC-NUZSQCQRZDK3VYZT  6    --  *      *       0.0.0.0/0            198.19.1.0           /* bench/svc-0:p80 cluster IP */ tcp dpt:80',
+    '       5      300 KUBE-SVC-Y2J2XIYGSARIWCZU  6    --  *      *       0.0.0.0/0            198.19.1.1           /* bench/svc-1:p80 cluster IP */ tcp dpt:80',
+    '      99     5940 KUBE-NODEPORTS  0    --  *      *       0.0.0.0/0            0.0.0.0/0            ADDRTYPE match dst-type LOCAL',
   ].join('\n');
-  it('sums only the KUBE-SERVICES → KUBE-SVC jumps', () => expect(sumServiceJumpPackets(save)).toBe(12));
-  it('lists KUBE chains', () => expect(kubeChainsIn(save)).toEqual(['KUBE-SERVICES', 'KUBE-SVC-AAAA']));
+  it('sums only the KUBE-SERVICES → KUBE-SVC jumps', () => expect(sumServiceJumpPackets(listing)).toBe(12));
+  const save = ['*nat', ':KUBE-SERVICES - [0:0]', ':KUBE-SVC-AAAA - [0:0]', ':PREROUTING ACCEPT [0:0]', 'COMMIT'].join('\n');
+  it('lists KUBE chains from iptables-save', () => expect(kubeChainsIn(save)).toEqual(['KUBE-SERVICES', 'KUBE-SVC-AAAA']));
 });
