@@ -1,31 +1,62 @@
 import type { Metric } from '../results/model.js';
 import { decodeHistogram, toDistribution } from '../results/histogram.js';
-import type { OpenLoopResult } from './types.js';
+import type { MaxRateResult } from './max-rate.js';
+import type { ClosedLoopResult, GroupResult, OpenLoopResult } from './types.js';
 
 /** Metric name of a target group: the VIP group is the headline `http.latency`. */
 const suffix = (group: string) => (group === 'vip' ? '' : `.${group}`);
+const round3 = (x: number) => Math.round(x * 1000) / 1000;
 
-/** Turns an engine result into run.json metrics. */
-export function openLoopMetrics(r: OpenLoopResult): Record<string, Metric> {
-  const m: Record<string, Metric> = {};
+function groupMetrics(groups: readonly GroupResult[], m: Record<string, Metric>, serviceTime: boolean): void {
   let requests = 0;
   let errors = 0;
-  for (const g of r.groups) {
+  for (const g of groups) {
     const s = suffix(g.name);
     m[`http.latency${s}`] = toDistribution(decodeHistogram(g.latency));
-    m[`http.serviceTime${s}`] = toDistribution(decodeHistogram(g.serviceTime));
+    if (serviceTime) m[`http.serviceTime${s}`] = toDistribution(decodeHistogram(g.serviceTime));
     const e = Object.values(g.errors).reduce((a, b) => a + b, 0);
     requests += g.ok + e;
     errors += e;
     for (const [kind, n] of Object.entries(g.errors)) m[`http.errors${s}.${kind}`] = { unit: 'count', value: n };
   }
-  m['http.scheduleLag'] = toDistribution(decodeHistogram(r.scheduleLag));
-  m['http.targetRps'] = { unit: 'req/s', value: r.targetRps };
-  m['http.achievedRps'] = { unit: 'req/s', value: Math.round(r.achievedRps * 10) / 10 };
   m['http.requests'] = { unit: 'count', value: requests };
   m['http.errors'] = { unit: 'count', value: errors };
   m['http.errorRate'] = { unit: 'ratio', value: requests ? errors / requests : 0 };
-  m['generator.cpu'] = { unit: 'cores', value: Math.round(r.cpu * 1000) / 1000 };
-  m['generator.busy'] = { unit: 'ratio', value: Math.round(r.busy * 1000) / 1000 };
+}
+
+/** Turns an engine result into run.json metrics. */
+export function openLoopMetrics(r: OpenLoopResult): Record<string, Metric> {
+  const m: Record<string, Metric> = {};
+  groupMetrics(r.groups, m, true);
+  m['http.scheduleLag'] = toDistribution(decodeHistogram(r.scheduleLag));
+  m['http.targetRps'] = { unit: 'req/s', value: r.targetRps };
+  m['http.achievedRps'] = { unit: 'req/s', value: Math.round(r.achievedRps * 10) / 10 };
+  m['generator.cpu'] = { unit: 'cores', value: round3(r.cpu) };
+  m['generator.busy'] = { unit: 'ratio', value: round3(r.busy) };
+  if (r.cpuWait !== undefined) m['generator.cpuWait'] = { unit: 'ratio', value: round3(r.cpuWait) };
+  if (r.maxRssBytes !== undefined) m['generator.maxRss'] = { unit: 'bytes', value: r.maxRssBytes };
+  if (r.workers !== undefined) m['generator.workers'] = { unit: 'count', value: r.workers };
   return m;
+}
+
+/**
+ * Closed-loop metrics. `http.latency` is the response time from the actual send: with no schedule
+ * there is no intended time, so there is no separate service time and no schedule lag.
+ */
+export function closedLoopMetrics(r: ClosedLoopResult): Record<string, Metric> {
+  const m: Record<string, Metric> = {};
+  groupMetrics(r.groups, m, false);
+  m['http.achievedRps'] = { unit: 'req/s', value: Math.round(r.achievedRps * 10) / 10 };
+  m['generator.cpu'] = { unit: 'cores', value: round3(r.cpu) };
+  m['generator.cpuWait'] = { unit: 'ratio', value: round3(r.cpuWait) };
+  m['generator.maxRss'] = { unit: 'bytes', value: r.maxRssBytes };
+  return m;
+}
+
+/** The max-sustainable-rate search as metrics: the answer, and how many trials it took. */
+export function maxRateMetrics(r: MaxRateResult): Record<string, Metric> {
+  return {
+    'http.maxRateAtSlo': { unit: 'req/s', value: Math.round(r.maxRate) },
+    'http.maxRateSteps': { unit: 'count', value: r.steps.length },
+  };
 }

@@ -1,4 +1,4 @@
-import type { OpenLoopResult } from './types.js';
+import type { ClosedLoopResult, GroupResult, OpenLoopResult } from './types.js';
 
 /**
  * Limits past which a trial measured the generator rather than the datapath. Lag and busy
@@ -8,11 +8,26 @@ import type { OpenLoopResult } from './types.js';
 export interface SelfCheckLimits {
   minAchievedRatio: number;
   maxLagP99Us: number;
+  /** Share of wall time spent in the generator's own send/receive work. */
   maxBusy: number;
   maxErrorRate: number;
+  /**
+   * Share of wall time the generator waited for a CPU. CFS hands out slices of ~0.75 ms and more,
+   * so past a fifth of the time spent waiting, the tail is the neighbours' slices, not the datapath.
+   */
+  maxCpuWait: number;
+  /** Closed loop: a generator using this much of a core is the ceiling it measured. */
+  maxClosedCpu: number;
 }
 
-export const DEFAULT_LIMITS: SelfCheckLimits = { minAchievedRatio: 0.99, maxLagP99Us: 1000, maxBusy: 0.9, maxErrorRate: 0.01 };
+export const DEFAULT_LIMITS: SelfCheckLimits = {
+  minAchievedRatio: 0.99,
+  maxLagP99Us: 1000,
+  maxBusy: 0.9,
+  maxErrorRate: 0.01,
+  maxCpuWait: 0.2,
+  maxClosedCpu: 0.95,
+};
 
 export interface SelfCheckInput {
   result: OpenLoopResult;
@@ -21,12 +36,22 @@ export interface SelfCheckInput {
   decisions?: { seen: number; expected: number };
 }
 
+function errorReason(groups: readonly GroupResult[], limits: SelfCheckLimits): string | undefined {
+  const ok = groups.reduce((s, g) => s + g.ok, 0);
+  const errors = groups.reduce((s, g) => s + Object.values(g.errors).reduce((a, b) => a + b, 0), 0);
+  const rate = ok + errors ? errors / (ok + errors) : 1;
+  return rate > limits.maxErrorRate ? `${errors} errors in ${ok + errors} requests (${(rate * 100).toFixed(2)}%)` : undefined;
+}
+
+const waitReason = (cpuWait: number | undefined, limits: SelfCheckLimits) =>
+  cpuWait !== undefined && cpuWait > limits.maxCpuWait
+    ? `generator waited for a CPU ${(cpuWait * 100).toFixed(0)}% of the time: other processes starved it`
+    : undefined;
+
 /** Returns the reasons a trial is invalid; an empty list means it is valid. */
 export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = DEFAULT_LIMITS): string[] {
   const { result: r } = input;
   const reasons: string[] = [];
-  const ok = r.groups.reduce((s, g) => s + g.ok, 0);
-  const errors = r.groups.reduce((s, g) => s + Object.values(g.errors).reduce((a, b) => a + b, 0), 0);
   if (r.achievedRps < r.targetRps * limits.minAchievedRatio) {
     reasons.push(`achieved ${r.achievedRps.toFixed(0)} req/s of ${r.targetRps} targeted (< ${limits.minAchievedRatio * 100}%)`);
   }
@@ -34,12 +59,27 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = DEFAU
     reasons.push(`generator schedule lag p99 ${input.lagP99Us} µs > ${limits.maxLagP99Us} µs: the generator fell behind`);
   }
   if (r.busy > limits.maxBusy) reasons.push(`generator busy ${(r.busy * 100).toFixed(0)}% of the time: it was the bottleneck`);
-  const rate = ok + errors ? errors / (ok + errors) : 1;
-  if (rate > limits.maxErrorRate) reasons.push(`${errors} errors in ${ok + errors} requests (${(rate * 100).toFixed(2)}%)`);
+  const wait = waitReason(r.cpuWait, limits);
+  if (wait) reasons.push(wait);
+  const errors = errorReason(r.groups, limits);
+  if (errors) reasons.push(errors);
   if (input.decisions && input.decisions.seen < input.decisions.expected) {
     reasons.push(
       `datapath counters show ${input.decisions.seen} load-balancing decisions for ${input.decisions.expected} VIP connections: traffic bypassed the datapath`,
     );
   }
+  return reasons;
+}
+
+/** The closed-loop counterpart: no schedule to keep, but a saturated generator measured itself. */
+export function selfCheckClosed(r: ClosedLoopResult, limits: SelfCheckLimits = DEFAULT_LIMITS): string[] {
+  const reasons: string[] = [];
+  if (r.cpu > limits.maxClosedCpu) {
+    reasons.push(`generator used ${r.cpu.toFixed(2)} cores (> ${limits.maxClosedCpu}): the throughput is the generator's ceiling, not the server's`);
+  }
+  const wait = waitReason(r.cpuWait, limits);
+  if (wait) reasons.push(wait);
+  const errors = errorReason(r.groups, limits);
+  if (errors) reasons.push(errors);
   return reasons;
 }

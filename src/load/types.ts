@@ -20,6 +20,11 @@ export interface OpenLoopConfig {
   path?: string;
   /** Seed for target choice and Poisson gaps, so a run can be repeated exactly. */
   seed?: number;
+  /**
+   * Generator processes, each sending rate/workers on its own connections (default 1). Their
+   * histograms are merged; percentiles are never averaged.
+   */
+  workers?: number;
 }
 
 export interface GroupResult {
@@ -37,7 +42,10 @@ export interface OpenLoopResult {
   /** Actual minus intended send time, encoded HDR, µs. */
   scheduleLag: string;
   targetRps: number;
-  /** Successful responses per second of wall time, over the measured window. */
+  /**
+   * Successful responses received during the measured window, per second. Requests scheduled in
+   * the warm-up but answered in the window count, so a warm-up longer than the latency is needed.
+   */
   achievedRps: number;
   /** Requests whose intended time fell in the measured window. */
   scheduled: number;
@@ -48,4 +56,37 @@ export interface OpenLoopResult {
   busy: number;
   /** Requests still unanswered when the run's time bound ended (also counted as timeouts). */
   abandoned: number;
+  /**
+   * Share of wall time the generator was ready to run but waited for a CPU (from
+   * /proc/self/schedstat): near 0 on a quiet machine; high means neighbours starved it.
+   */
+  cpuWait?: number;
+  /** Peak resident memory of the generator process (the largest worker's). */
+  maxRssBytes?: number;
+  /** Generator processes merged into this result. */
+  workers?: number;
+}
+
+/** Closed loop (saturation): each connection sends its next request as soon as the last returns. */
+export interface ClosedLoopConfig {
+  groups: TargetGroup[];
+  durationS: number;
+  warmupS: number;
+  /** Connections over all groups (at least one per group). */
+  connections: number;
+  pipelining: number;
+  connection: 'keepalive' | 'new';
+  /** Whole seconds (autocannon's resolution for time-outs). */
+  timeoutS: number;
+  path?: string;
+}
+
+export interface ClosedLoopResult {
+  /** latency and serviceTime are the same histogram: with no schedule, there is no intended send time. */
+  groups: GroupResult[];
+  achievedRps: number;
+  measuredSeconds: number;
+  cpu: number;
+  cpuWait: number;
+  maxRssBytes: number;
 }

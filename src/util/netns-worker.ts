@@ -8,6 +8,8 @@ export interface Placement {
   /** cgroup v2 directory the worker joins before it opens any socket. */
   cgroup?: string;
   cpu?: number;
+  /** nice level, so that neighbours (a build, a backup) cannot starve a load generator. */
+  nice?: number;
 }
 
 /** node argv that runs a module of this package whether we run from src (tsx) or from dist. */
@@ -30,7 +32,10 @@ const shellQuote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
  * 40k+ VIPs, too big for argv); the module prints one JSON line, its result, as its last line.
  */
 export function runWorker<I, O>(moduleUrl: string, input: I, where: Placement, signal?: AbortSignal): Promise<O> {
-  const pin = where.cpu === undefined ? [] : ['taskset', '-c', String(where.cpu)];
+  const pin = [
+    ...(where.nice === undefined ? [] : ['nice', '-n', String(where.nice)]),
+    ...(where.cpu === undefined ? [] : ['taskset', '-c', String(where.cpu)]),
+  ];
   const cmd = [...pin, process.execPath, ...nodeArgsFor(moduleUrl)].map(shellQuote).join(' ');
   const script = where.cgroup ? `echo $$ > ${shellQuote(`${where.cgroup}/cgroup.procs`)} && exec ${cmd}` : `exec ${cmd}`;
   const argv = where.netns ? ['ip', 'netns', 'exec', where.netns, 'sh', '-c', script] : ['sh', '-c', script];

@@ -31,3 +31,42 @@ describe('ResponseReader', () => {
     expect(seen).toEqual([200]);
   });
 });
+
+describe('ResponseReader, edge cases', () => {
+  it('reads Content-Length in any letter case and a head split inside its name', () => {
+    const r = new ResponseReader();
+    const seen: number[] = [];
+    const whole = 'HTTP/1.1 201 Created\r\ncOnTeNt-LeNgTh: 4\r\n\r\nbody' + resp('x', 204);
+    for (let i = 0; i < whole.length; i += 7) r.feed(Buffer.from(whole.slice(i, i + 7)), (s) => seen.push(s));
+    expect(seen).toEqual([201, 204]);
+  });
+
+  it('completes an empty body at once and keeps a body split byte by byte', () => {
+    const r = new ResponseReader();
+    const seen: number[] = [];
+    r.feed(Buffer.from(resp('')), (s) => seen.push(s));
+    expect(seen).toEqual([200]);
+    const whole = resp('0123456789', 500);
+    for (const ch of whole) r.feed(Buffer.from(ch), (s) => seen.push(s));
+    expect(seen).toEqual([200, 500]);
+  });
+});
+
+describe('ResponseReader on a reused read buffer', () => {
+  it('reads only [0, length) and ignores stale bytes after it', () => {
+    const r = new ResponseReader();
+    const seen: number[] = [];
+    const shared = Buffer.alloc(256, 0);
+    // Stale bytes that would complete a head and carry a body if they were read.
+    shared.write('\r\n\r\nHTTP/1.1 500 X\r\nContent-Length: 0\r\n\r\n', 100, 'latin1');
+    const part1 = 'HTTP/1.1 200 OK\r\nContent-Length: 2\r\n';
+    shared.write(part1, 0, 'latin1');
+    r.feed(shared, (s) => seen.push(s), part1.length);
+    expect(seen).toEqual([]);
+    const part2 = '\r\nok';
+    shared.fill(0x41, 0, 100);
+    shared.write(part2, 0, 'latin1');
+    r.feed(shared, (s) => seen.push(s), part2.length);
+    expect(seen).toEqual([200]);
+  });
+});

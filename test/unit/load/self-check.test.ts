@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { selfCheck } from '../../../src/load/self-check.js';
-import type { OpenLoopResult } from '../../../src/load/types.js';
+import { selfCheck, selfCheckClosed } from '../../../src/load/self-check.js';
+import type { ClosedLoopResult, OpenLoopResult } from '../../../src/load/types.js';
 
 const result = (over: Partial<OpenLoopResult> = {}, ok = 1000, errors: Record<string, number> = {}): OpenLoopResult => ({
   groups: [{ name: 'vip', latency: '', serviceTime: '', ok, errors }],
@@ -34,5 +34,24 @@ describe('selfCheck', () => {
   });
   it('allows up to 1% shortfall and errors', () => {
     expect(selfCheck({ result: result({ achievedRps: 991 }, 995, { reset: 5 }), lagP99Us: 10 })).toEqual([]);
+  });
+  it('flags a generator starved of CPU by its neighbours', () => {
+    expect(selfCheck({ result: result({ cpuWait: 0.35 }), lagP99Us: 50 })).toEqual([
+      'generator waited for a CPU 35% of the time: other processes starved it',
+    ]);
+    expect(selfCheck({ result: result({ cpuWait: 0.05 }), lagP99Us: 50 })).toEqual([]);
+  });
+});
+
+describe('selfCheckClosed', () => {
+  const closed = (over: Partial<ClosedLoopResult> = {}): ClosedLoopResult => ({
+    groups: [{ name: 'vip', latency: '', serviceTime: '', ok: 1000, errors: {} }],
+    achievedRps: 1000, measuredSeconds: 1, cpu: 0.5, cpuWait: 0.01, maxRssBytes: 1, ...over,
+  });
+  it('accepts a run whose generator had headroom', () => {
+    expect(selfCheckClosed(closed())).toEqual([]);
+  });
+  it('flags a saturated generator: it measured its own ceiling', () => {
+    expect(selfCheckClosed(closed({ cpu: 0.99 }))[0]).toMatch(/0\.99 cores .*generator's ceiling/);
   });
 });
