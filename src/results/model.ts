@@ -1,34 +1,10 @@
 import { z } from 'zod';
 import { DATAPATHS, LoadProfileSchema } from '../scenario/schema.js';
+import { MetricSchema } from './metric.js';
 
 export const SCHEMA_VERSION = 1;
 
-/** A latency (or any) distribution. Percentiles come from `hdr`, never from averaging. */
-export const DistributionSchema = z.object({
-  unit: z.string().describe('us for latencies'),
-  count: z.number().int().nonnegative(),
-  min: z.number().optional(),
-  mean: z.number().optional(),
-  p50: z.number(),
-  p90: z.number(),
-  p95: z.number(),
-  p99: z.number(),
-  p999: z.number(),
-  max: z.number(),
-  hdr: z.string().describe('HdrHistogram, compressed and base64-encoded (hdr-histogram-js)'),
-});
-export type Distribution = z.infer<typeof DistributionSchema>;
-
-export const ScalarSchema = z.object({
-  unit: z.string(),
-  value: z.number(),
-});
-export type Scalar = z.infer<typeof ScalarSchema>;
-
-export const MetricSchema = z.union([DistributionSchema, ScalarSchema]);
-export type Metric = z.infer<typeof MetricSchema>;
-
-export const isDistribution = (m: Metric): m is Distribution => 'hdr' in m;
+export * from './metric.js';
 
 export const TRIAL_STATUSES = ['ok', 'invalid', 'skipped', 'failed'] as const;
 export type TrialStatus = (typeof TRIAL_STATUSES)[number];
@@ -53,6 +29,15 @@ export type TrialResult = z.infer<typeof TrialResultSchema>;
 export const FingerprintSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boolean(), z.null()]));
 export type Fingerprint = z.infer<typeof FingerprintSchema>;
 
+/** A probe of the host rather than of a datapath (the disk), run once per run. */
+export const HostProbeSchema = z.object({
+  status: z.enum(TRIAL_STATUSES),
+  reason: z.string().optional(),
+  metrics: z.record(z.string(), MetricSchema),
+  details: z.record(z.string(), z.unknown()).describe('probe-specific facts: device fingerprint, verdicts, warnings'),
+});
+export type HostProbe = z.infer<typeof HostProbeSchema>;
+
 export const RunSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   runId: z.string(),
@@ -62,5 +47,6 @@ export const RunSchema = z.object({
   scenarioFile: z.string().optional(),
   fingerprint: FingerprintSchema,
   trials: z.array(TrialResultSchema),
+  hostProbes: z.record(z.string(), HostProbeSchema).optional(),
 });
 export type Run = z.infer<typeof RunSchema>;

@@ -1,6 +1,6 @@
 import { mkdir, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SCHEMA_VERSION, type Fingerprint, type Run, type TrialResult } from './model.js';
+import { SCHEMA_VERSION, type Fingerprint, type HostProbe, type Run, type TrialResult } from './model.js';
 
 /**
  * The only writer of run.json. Every trial is appended as soon as it ends and the file is
@@ -39,6 +39,11 @@ export class ResultStore {
 
   async append(t: TrialResult): Promise<void> {
     this.run.trials.push(t);
+    await this.flush();
+  }
+
+  async setHostProbe(name: string, p: HostProbe): Promise<void> {
+    this.run.hostProbes = { ...this.run.hostProbes, [name]: p };
     await this.flush();
   }
 
