@@ -43,6 +43,13 @@ export const svcChainName = (svc: ServiceSpec): string =>
 export const sepChainName = (svc: ServiceSpec, ep: { ip: string; port: number }): string =>
   `KUBE-SEP-${base32Sha256(servicePortName(svc) + svc.protocol + `${ep.ip}:${ep.port}`).slice(0, 16)}`;
 
+/**
+ * Above this many endpoints kube-proxy drops the per-endpoint comments (largeClusterEndpointsThreshold
+ * in pkg/proxy/iptables/proxier.go), which shrinks its iptables-restore input; found by the
+ * fidelity test against real kube-proxy v1.37.2 at 5,000 services.
+ */
+export const LARGE_CLUSTER_ENDPOINTS = 1000;
+
 /** Probability kube-proxy writes for endpoint i of n: the remaining share, to 10 decimals. */
 export const endpointProbability = (i: number, n: number): string => (1 / (n - i)).toFixed(10);
 
@@ -68,6 +75,8 @@ export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: 
     `-A KUBE-MARK-MASQ -j MARK --or-mark ${MASQ_MARK}`,
   ];
   const svcRules: string[] = [];
+  const large = services.reduce((n, svc) => n + svc.endpoints.length, 0) > LARGE_CLUSTER_ENDPOINTS;
+  const comment = (text: string) => (large ? '' : ` -m comment --comment ${text}`);
   for (const svc of services) {
     const n = svc.endpoints.length;
     if (n === 0) continue;
@@ -85,9 +94,9 @@ export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: 
       const sep = sepChainName(svc, ep);
       chains.push(sep);
       const stat = i < n - 1 ? ` -m statistic --mode random --probability ${endpointProbability(i, n)}` : '';
-      svcRules.push(`-A ${svcChain} -m comment --comment "${spn} -> ${ep.ip}:${ep.port}"${stat} -j ${sep}`);
-      svcRules.push(`-A ${sep} -m comment --comment ${spn} -s ${ep.ip}/32 -j KUBE-MARK-MASQ`);
-      svcRules.push(`-A ${sep} -m comment --comment ${spn} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
+      svcRules.push(`-A ${svcChain}${comment(`"${spn} -> ${ep.ip}:${ep.port}"`)}${stat} -j ${sep}`);
+      svcRules.push(`-A ${sep}${comment(spn)} -s ${ep.ip}/32 -j KUBE-MARK-MASQ`);
+      svcRules.push(`-A ${sep}${comment(spn)} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
     });
   }
   rules.push(
