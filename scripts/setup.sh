@@ -8,8 +8,8 @@ APT_PACKAGES=(
   iproute2 iptables nftables ipset ipvsadm util-linux procps curl   # lab topology and datapaths
   clang llvm libbpf-dev bpftool                                    # eBPF datapath (compiled from src/targets/lab/bpf)
   nginx-light                                                      # echo backends in the server pods
-  etcd-server etcd-client fio                                      # disk probe and the real etcd
-  wrk openssl ca-certificates                                      # bench/ reference tool; control-plane certs
+  etcd-server etcd-client fio e2fsprogs                            # disk probe, the real etcd, its tests
+  wrk time openssl ca-certificates                                 # bench/ reference tools; control-plane certs
 )
 missing=()
 for p in "${APT_PACKAGES[@]}"; do dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p"); done

@@ -3,6 +3,8 @@ import { cleanupCommand } from './commands/cleanup.js';
 import type { CommandContext, CommandOutput, CommandSpec } from './commands/command.js';
 import { doctorCommand } from './commands/doctor.js';
 import { labCommand } from './commands/lab.js';
+import { loadCommand } from './commands/load.js';
+import { probeCommand } from './commands/probe.js';
 import { runCommand } from './commands/run.js';
 import { validateCommand } from './commands/validate.js';
 import { DpbenchError, ExitCode } from './errors.js';
@@ -23,7 +25,7 @@ const defaultIo = (): Io => ({
   cwd: process.cwd(),
 });
 
-export const COMMANDS: CommandSpec<any>[] = [runCommand, validateCommand, labCommand, doctorCommand, cleanupCommand];
+export const COMMANDS: CommandSpec<any>[] = [runCommand, validateCommand, labCommand, doctorCommand, cleanupCommand, loadCommand, probeCommand];
 
 const EPILOGUE = `Exit codes: 0 ok · 1 an SLO or regression failed · 2 bad input or usage · 3 the environment lacks something (or the run was interrupted)
 Docs: README.md · scenarios/ holds runnable examples · schemas/ holds the JSON Schemas`;

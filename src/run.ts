@@ -1,5 +1,6 @@
 import { environment } from './errors.js';
 import { interruptCommands } from './util/exec.js';
+import { runDiskProbe } from './probes/disk.js';
 import { hostFingerprint } from './probes/fingerprint.js';
 import type { Run, TrialResult } from './results/model.js';
 import { ResultStore, newRunId } from './results/store.js';
@@ -62,7 +63,14 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunOut
   };
   opts.signal?.addEventListener('abort', onAbort, { once: true });
   try {
-    await target.prepare();
+    if (s.probes.disk) {
+      // Host-level, once per run, before the lab exists so nothing else competes for the disk.
+      say(`disk probe: fdatasync on ${s.probes.disk.dir}`);
+      const d = await runDiskProbe(s.probes.disk, say, opts.signal);
+      const { status, reason, metrics, ...details } = d;
+      await store.setHostProbe('disk', { status, reason, metrics, details });
+    }
+    if (trials.length) await target.prepare();
     let sw: SwitchOutcome | undefined;
     let current = '';
     for (const [n, trial] of trials.entries()) {

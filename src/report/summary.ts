@@ -1,6 +1,8 @@
 import { isDistribution, type Distribution, type Run, type TrialResult } from '../results/model.js';
 import { mergeHistograms, toDistribution } from '../results/histogram.js';
 import { formatMicros } from '../scenario/units.js';
+import { diskMarkdown } from './disk.js';
+import { scalingMarkdown } from './scaling.js';
 
 /** One row of the summary: all repetitions of datapath × services × load, histograms merged. */
 export interface SummaryRow {
@@ -60,7 +62,8 @@ function spread(ps: number[]): string {
 
 /** The Markdown table printed at the end of a run and saved as summary.md beside run.json. */
 export function markdownSummary(run: Run): string {
-  const rows = summarize(run);
+  // Probe trials carry connect/dns/programming metrics, reported by the scaling section.
+  const rows = summarize(run).filter((r) => r.load !== 'probes');
   const lines = [
     `# dpbench run ${run.runId}`,
     '',
@@ -87,5 +90,8 @@ export function markdownSummary(run: Run): string {
     lines.push('', '## What implemented each datapath', '');
     for (const [k, v] of impl) lines.push(`- ${k}: ${v}`);
   }
+  const scaling = scalingMarkdown(run);
+  if (scaling) lines.push('', scaling.trimEnd());
+  if (run.hostProbes?.disk) lines.push('', diskMarkdown(run.hostProbes.disk).trimEnd());
   return `${lines.join('\n')}\n`;
 }

@@ -1,4 +1,4 @@
-import type { DatapathName, LoadProfile, Scenario } from './schema.js';
+import { hasResolutionProbes, PROBES_LOAD_NAME, type DatapathName, type LoadProfile, type ProbesOptions, type Scenario } from './schema.js';
 
 export interface Trial {
   id: string;
@@ -16,6 +16,7 @@ export interface Trial {
  */
 export function planTrials(s: Scenario): Trial[] {
   const out: Trial[] = [];
+  const probes = hasResolutionProbes(s.probes) ? probesProfile(s.probes) : undefined;
   for (const services of s.services.counts) {
     for (let repeat = 1; repeat <= s.repeat; repeat++) {
       for (const datapath of s.datapaths) {
@@ -29,10 +30,38 @@ export function planTrials(s: Scenario): Trial[] {
             repeat,
           });
         }
+        if (probes) {
+          out.push({ id: `${datapath}-${services}-${PROBES_LOAD_NAME}-r${repeat}`, datapath, services, endpoints: s.services.endpoints, load: probes, repeat });
+        }
       }
     }
   }
   return out;
+}
+
+/**
+ * Probe trials carry a load profile too (run.json keeps one shape per trial): new connections,
+ * one at a time, at the connect probe's pace; the duration is an estimate of the probes' wall
+ * time (programming latency depends on the datapath, so it counts 1 s per change).
+ */
+export function probesProfile(p: ProbesOptions): LoadProfile {
+  const gap = p.connect?.gap ?? p.dns?.gap ?? 0.001;
+  let seconds = 0;
+  if (p.connect) seconds += 3 * (p.connect.samples + p.connect.warmup) * (p.connect.gap + 0.0003);
+  if (p.dns) seconds += 2 * (p.dns.samples + p.dns.warmup) * (p.dns.gap + 0.001);
+  if (p.programming) seconds += p.programming.changes;
+  return {
+    name: PROBES_LOAD_NAME,
+    mode: 'open',
+    rate: Math.max(1, Math.round(1 / gap)),
+    arrival: 'constant',
+    duration: Math.max(1, Math.round(seconds)),
+    warmup: 0,
+    connections: 1,
+    connection: 'new',
+    pipelining: 1,
+    timeout: p.connect?.timeout ?? p.dns?.timeout ?? 1,
+  };
 }
 
 /** Rough wall time of a plan (load time only), shown before a run starts. */

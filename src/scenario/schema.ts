@@ -1,5 +1,9 @@
 import { z } from 'zod';
 import { durationPattern, parseMicros, parseSeconds } from './units.js';
+import { ConnectProbeSchema } from '../probes/connect.js';
+import { DnsProbeSchema } from '../probes/dns.js';
+import { ProgrammingProbeSchema } from '../probes/programming.js';
+import { DiskProbeOptionsSchema } from '../probes/disk.js';
 
 export const DATAPATHS = ['iptables', 'nftables', 'ipvs', 'ebpf'] as const;
 export type DatapathName = (typeof DATAPATHS)[number];
@@ -66,7 +70,10 @@ export const ServicesSchema = z
 export const LabOptionsSchema = z
   .object({
     pods: z.number().int().min(1).max(16).default(2).describe('echo server pods on node-b'),
-    iptables: z.enum(['auto', 'nft', 'legacy']).default('auto').describe('iptables backend; auto uses the host default'),
+    iptables: z
+      .enum(['auto', 'nft', 'legacy'])
+      .default('auto')
+      .describe('iptables backend; auto = legacy when installed (iptables-nft-restore is quadratic in chains), else nft'),
     generatorCpu: z.number().int().min(0).optional().describe('CPU for the load generator (default: 0 when there are 2+)'),
     serverCpu: z.number().int().min(0).optional().describe('CPU for the echo servers (default: the last CPU)'),
   })
@@ -80,6 +87,32 @@ export const ClusterOptionsSchema = z
   })
   .strict();
 
+/**
+ * Service-resolution probes, run once per datapath × services × repeat (trial `<dp>-<n>-probes-r<k>`).
+ * A section that is present is enabled; `{}` takes its defaults.
+ */
+export const ProbesSchema = z
+  .object({
+    connect: ConnectProbeSchema.optional().describe('TCP connect time via VIPs (random and last-installed) vs direct to pods'),
+    dns: DnsProbeSchema.optional().describe('DNS lookups through the DNS service VIP (dnsmasq in the lab)'),
+    programming: ProgrammingProbeSchema.optional().describe('time from a service add/remove to its VIP answering/not answering'),
+    disk: DiskProbeOptionsSchema.optional().describe('etcd-style fdatasync probe (and a real etcd) on a directory, once per run'),
+  })
+  .strict();
+export type ProbesOptions = z.output<typeof ProbesSchema>;
+
+/** True when the scenario runs any service-resolution probe. */
+export const hasResolutionProbes = (p: ProbesOptions): boolean => !!(p.connect || p.dns || p.programming);
+
+/** The load-profile name of probe trials; reserved, so no load profile may use it. */
+export const PROBES_LOAD_NAME = 'probes';
+
+export const FitSchema = z
+  .object({
+    projectAt: z.number().int().positive().max(1_000_000).optional().describe('service count the scaling report projects each fit to, e.g. 50000'),
+  })
+  .strict();
+
 export const ScenarioSchema = z
   .object({
     name,
@@ -87,17 +120,25 @@ export const ScenarioSchema = z
     target: z.enum(['lab', 'cluster']).default('lab'),
     datapaths: z.array(z.enum(DATAPATHS)).min(1),
     services: ServicesSchema,
-    loads: z.array(LoadProfileSchema).min(1),
+    loads: z.array(LoadProfileSchema).default([]).describe('load profiles; may be empty when probes are enabled'),
     repeat: z.number().int().min(1).max(100).default(1),
     direct: z.boolean().default(true).describe('interleave direct-to-pod requests with the VIP requests for comparison'),
     slo: z.array(SloSchema).default([]),
     lab: LabOptionsSchema.default({ pods: 2, iptables: 'auto' }),
     cluster: ClusterOptionsSchema.optional(),
+    probes: ProbesSchema.default({}),
+    fit: FitSchema.default({}).describe('linear fit of probe latency against services in the report'),
   })
   .strict()
   .superRefine((s, ctx) => {
+    if (s.loads.length === 0 && !hasResolutionProbes(s.probes) && !s.probes.disk) {
+      ctx.addIssue({ code: 'custom', path: ['loads'], message: 'add at least one load profile, or enable a probe (probes.connect, probes.dns, probes.programming, probes.disk)' });
+    }
     const seen = new Set<string>();
     s.loads.forEach((l, i) => {
+      if (l.name === PROBES_LOAD_NAME) {
+        ctx.addIssue({ code: 'custom', path: ['loads', i, 'name'], message: `load name "${PROBES_LOAD_NAME}" is reserved for probe trials` });
+      }
       if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['loads', i, 'name'], message: `load name "${l.name}" is used twice` });
       seen.add(l.name);
     });

@@ -46,3 +46,26 @@ describe('runScenario on the lab (root, real kernel, real traffic)', async () =>
     expect(hostRules()).toBe(rules);
   });
 });
+
+describe('runScenario with probes.disk (root, real disk, real etcd)', async () => {
+  const out = await mkdtemp(join(tmpdir(), 'dpb-run-disk-'));
+  afterAll(() => rm(out, { recursive: true, force: true }));
+
+  it('records the probe and etcd side by side in run.json and summary.md, without building a lab', async () => {
+    const scenario = await loadScenario(join(import.meta.dirname, '..', 'fixtures', 'disk.yaml'));
+    const o = await runScenario(scenario, { outDir: out });
+    const run = RunSchema.parse(JSON.parse(await readFile(o.runFile, 'utf8')));
+    expect(run.trials).toEqual([]);
+    expect(o.targetId).toBeUndefined();
+    const disk = run.hostProbes!.disk!;
+    expect(['ok', 'invalid']).toContain(disk.status);
+    const fsync = disk.metrics['disk.fdatasync'] as Distribution;
+    expect(fsync.count).toBeGreaterThan(400); // 1 MiB in 2300-byte writes
+    const wal = disk.metrics['etcd.walFsync'] as Distribution;
+    expect(wal.count).toBeGreaterThan(0);
+    expect(wal.note).toMatch(/bucket/);
+    expect(o.markdown).toMatch(/## Disk \(etcd-style fdatasync\)/);
+    expect(o.markdown).toMatch(/\| disk\.fdatasync \| \d+ \|/);
+    expect(o.markdown).toMatch(/\| etcd\.walFsync \|/);
+  });
+});

@@ -17,6 +17,12 @@ export const BACKEND_PORT = 8080;
 /** Reserved for a DNS service VIP (index 0 of the service range is never a background service). */
 export const DNS_VIP = '198.19.0.10';
 export const MAX_SERVICES = 65_000;
+/** The DNS pod on node-b (dnsmasq), the endpoint behind DNS_VIP. */
+export const DNS_POD_IP = '198.18.2.250';
+export const DNS_PORT = 53;
+/** Programming-latency probes add services with VIPs from 198.19.0.16 on (the infrastructure /24). */
+export const PROBE_VIP_BASE = 16;
+export const PROBE_VIPS = 240;
 
 /** Server pod n (0-based) on node-b. */
 export const serverPodIp = (n: number): string => `198.18.2.${10 + n}`;
@@ -59,4 +65,39 @@ export function backgroundServices(count: number, endpoints: number, pods: numbe
     out.push({ index: i, name: `svc-${i}`, namespace: 'bench', vip: serviceVip(i), port: SERVICE_PORT, protocol: 'tcp', endpoints: eps });
   }
   return out;
+}
+
+/**
+ * The cluster DNS service (kube-dns), UDP 53, installed through the datapath under test with the
+ * background services. Its index follows theirs, so in iptables' KUBE-SERVICES it is the last
+ * service rule: dns.lookup on iptables is measured at the worst position (stated in the report).
+ */
+export function dnsService(backgroundCount: number): ServiceSpec {
+  return {
+    index: backgroundCount,
+    name: 'kube-dns',
+    namespace: 'kube-system',
+    vip: DNS_VIP,
+    port: DNS_PORT,
+    protocol: 'udp',
+    endpoints: [{ ip: DNS_POD_IP, port: DNS_PORT }],
+  };
+}
+
+/**
+ * The k-th service a programming-latency probe adds: a fresh VIP each time (so no conntrack entry
+ * of an earlier change can answer for it), installed after every background and DNS service.
+ */
+export function probeService(k: number, backgroundCount: number, endpoints: number, pods: number): ServiceSpec {
+  const eps: Endpoint[] = [];
+  for (let j = 0; j < endpoints; j++) eps.push({ ip: serverPodIp((k + j) % pods), port: BACKEND_PORT });
+  return {
+    index: backgroundCount + 1 + k,
+    name: `probe-${k}`,
+    namespace: 'bench',
+    vip: `198.19.0.${PROBE_VIP_BASE + (k % PROBE_VIPS)}`,
+    port: SERVICE_PORT,
+    protocol: 'tcp',
+    endpoints: eps,
+  };
 }

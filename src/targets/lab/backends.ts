@@ -38,6 +38,13 @@ http {
 `;
 }
 
+/**
+ * Lab processes (echo servers, load generators) run at this nice level. Measured on this 2-core
+ * machine under a parallel build: nice -10 cut the generator's run-queue wait from 46-66% to
+ * 7-16% of its time. It only orders dpbench's processes ahead of ordinary ones; it is not realtime.
+ */
+export const LAB_NICE = -10;
+
 export interface EchoServer {
   pid: number;
   netns: string;
@@ -50,7 +57,7 @@ export async function startEchoServer(netns: string, dir: string, cpu: number | 
   await mkdir(dir, { recursive: true });
   const conf = join(dir, 'nginx.conf');
   await writeFile(conf, nginxConfig(dir));
-  const pin = cpu === undefined ? [] : ['taskset', '-c', String(cpu)];
+  const pin = ['nice', '-n', String(LAB_NICE), ...(cpu === undefined ? [] : ['taskset', '-c', String(cpu)])];
   // detached: `dpbench lab up` leaves the lab running after the CLI exits; the PID goes into
   // the state file so any later process can stop it.
   const child = spawn('ip', ['netns', 'exec', netns, ...pin, 'nginx', '-p', dir, '-c', conf, '-e', join(dir, 'error.log')], {

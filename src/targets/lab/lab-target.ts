@@ -1,15 +1,21 @@
 import type { Metric } from '../../results/model.js';
 import { decodeHistogram, toDistribution } from '../../results/histogram.js';
-import { openLoopMetrics } from '../../load/metrics.js';
-import { selfCheck } from '../../load/self-check.js';
-import { spawnOpenLoop } from '../../load/spawn.js';
+import { CLOSED_NEW_CONNECTION_UNSUPPORTED } from '../../load/closed-loop.js';
+import { closedLoopMetrics, openLoopMetrics } from '../../load/metrics.js';
+import { selfCheck, selfCheckClosed } from '../../load/self-check.js';
+import { spawnClosedLoop, spawnOpenLoop } from '../../load/spawn.js';
 import type { OpenLoopConfig, TargetGroup } from '../../load/types.js';
 import type { Trial } from '../../scenario/plan.js';
-import type { DatapathName, Scenario } from '../../scenario/schema.js';
+import { PROBES_LOAD_NAME, type DatapathName, type Scenario } from '../../scenario/schema.js';
+import { runConnectProbe } from '../../probes/connect.js';
+import { runDnsProbe } from '../../probes/dns.js';
+import { runProgrammingProbe } from '../../probes/programming.js';
 import type { Measurement, SwitchOutcome, Target } from '../target.js';
-import { BACKEND_PORT, backgroundServices, type ServiceSpec } from './addressing.js';
+import { BACKEND_PORT, backgroundServices, dnsService, probeService, type ServiceSpec } from './addressing.js';
+import { startDnsServer, type DnsServer } from './dns.js';
 import type { Datapath } from './datapaths/datapath.js';
 import { createDatapath } from './datapaths/registry.js';
+import { LAB_NICE } from './backends.js';
 import { labDown, labUp, type Lab } from './topology.js';
 
 /** Connections used to prove a freshly switched datapath carries VIP traffic. */
@@ -20,6 +26,8 @@ export class LabTarget implements Target {
   private lab: Lab | undefined;
   private dp: Datapath | undefined;
   private services: ServiceSpec[] = [];
+  /** dnsmasq in the DNS pod, serving records for the current background services (dns probe only). */
+  private dnsServer: DnsServer | undefined;
 
   constructor(
     private readonly scenario: Scenario,
@@ -30,13 +38,20 @@ export class LabTarget implements Target {
 
   async prepare(): Promise<void> {
     const o = this.scenario.lab;
-    this.lab = await labUp({ pods: o.pods, iptables: o.iptables, generatorCpu: o.generatorCpu, serverCpu: o.serverCpu, onProgress: this.onProgress });
+    this.lab = await labUp({
+      pods: o.pods,
+      iptables: o.iptables,
+      generatorCpu: o.generatorCpu,
+      serverCpu: o.serverCpu,
+      dns: !!this.scenario.probes.dns,
+      onProgress: this.onProgress,
+    });
     this.id = this.lab.id;
   }
 
   private get where() {
     const lab = this.lab!;
-    return { netns: lab.clientNs, cgroup: lab.clientCgroup, cpu: lab.generatorCpu };
+    return { netns: lab.clientNs, cgroup: lab.clientCgroup, cpu: lab.generatorCpu, nice: LAB_NICE };
   }
 
   /** The VIPs probe traffic goes to: position decides where in iptables' KUBE-SERVICES they sit. */
@@ -58,7 +73,13 @@ export class LabTarget implements Target {
     this.services = backgroundServices(count, endpoints, lab.podIps.length);
     this.onProgress(`${datapath}: installing ${count} services × ${endpoints} endpoints`);
     this.dp = dp;
-    const info = await dp.install(this.services);
+    // The DNS service (UDP) goes through the datapath under test, installed with the background services.
+    const withDns = !!this.scenario.probes.dns;
+    if (withDns && this.dnsServer?.services !== count) {
+      this.onProgress(`dns: dnsmasq with ${count} service records`);
+      this.dnsServer = await startDnsServer(lab, this.services, this.dnsServer);
+    }
+    const info = await dp.install(withDns ? [...this.services, dnsService(count)] : this.services);
     const metrics: Record<string, Metric> = {
       'datapath.installSeconds': { unit: 's', value: Math.round(info.seconds * 1000) / 1000 },
       'datapath.objects': { unit: 'count', value: info.objects },
@@ -94,11 +115,20 @@ export class LabTarget implements Target {
   }
 
   async measure(trial: Trial, signal?: AbortSignal): Promise<Measurement> {
+    if (trial.load.name === PROBES_LOAD_NAME) return this.measureProbes(trial, signal);
     const lab = this.lab!;
     const dp = this.dp!;
     const l = trial.load;
     if (l.mode === 'closed') {
-      return { status: 'skipped', reason: 'closed-loop load is not implemented in the lab target yet', metrics: {} };
+      if (l.connection === 'new') return { status: 'skipped', reason: CLOSED_NEW_CONNECTION_UNSUPPORTED, metrics: {} };
+      const closedGroups: TargetGroup[] = [this.vipGroup()];
+      if (this.scenario.direct) closedGroups.push({ name: 'direct', addresses: lab.podIps.map((host) => ({ host, port: BACKEND_PORT })) });
+      const r = await spawnClosedLoop({ groups: closedGroups, durationS: l.duration, warmupS: l.warmup, connections: l.connections,
+        pipelining: l.pipelining, connection: l.connection, timeoutS: l.timeout }, this.where, signal);
+      const metrics = closedLoopMetrics(r);
+      if (signal?.aborted) return { status: 'failed', reason: 'interrupted', metrics };
+      const reasons = selfCheckClosed(r);
+      return reasons.length ? { status: 'invalid', reason: reasons.join('; '), metrics } : { status: 'ok', metrics };
     }
     const groups: TargetGroup[] = [this.vipGroup()];
     if (this.scenario.direct) groups.push({ name: 'direct', addresses: lab.podIps.map((host) => ({ host, port: BACKEND_PORT })) });
@@ -130,9 +160,57 @@ export class LabTarget implements Target {
     return reasons.length ? { status: 'invalid', reason: reasons.join('; '), metrics } : { status: 'ok', metrics };
   }
 
+  /**
+   * Service-resolution probes: connect (VIP vs direct), DNS through the DNS VIP, programming
+   * latency. A probe that lost more than 1% of its attempts makes the trial invalid, with the
+   * counts in the reason; its numbers stay in run.json but are not presented as the result.
+   */
+  private async measureProbes(trial: Trial, signal?: AbortSignal): Promise<Measurement> {
+    const lab = this.lab!;
+    const dp = this.dp!;
+    const p = this.scenario.probes;
+    const metrics: Record<string, Metric> = {};
+    const problems: string[] = [];
+    const tooMany = (errors: number, attempts: number) => errors > attempts * 0.01;
+    if (p.connect) {
+      this.onProgress(`${trial.id}: connect probe, ${p.connect.samples} × 3 connections`);
+      const before = await dp.decisions();
+      const r = await runConnectProbe(this.services, lab.podIps, BACKEND_PORT, p.connect, this.where, trial.repeat, signal);
+      const seen = (await dp.decisions()) - before;
+      Object.assign(metrics, r.metrics);
+      metrics['connect.decisions'] = { unit: 'count', value: seen };
+      if (tooMany(r.errors, r.attempts)) problems.push(`connect: ${r.errors}/${r.attempts} connections failed ${JSON.stringify(r.errorCodes)}`);
+      // Every VIP connection must have gone through the datapath under test, or the numbers are not its.
+      if (seen < r.vipConnections) problems.push(`connect: the datapath counted ${seen} decisions for ${r.vipConnections} VIP connections`);
+    }
+    if (p.dns && !signal?.aborted) {
+      this.onProgress(`${trial.id}: dns probe, ${p.dns.samples} × 2 lookups`);
+      const r = await runDnsProbe(this.services, p.dns, this.where, trial.repeat, signal);
+      Object.assign(metrics, r.metrics);
+      if (tooMany(r.errors, r.attempts)) problems.push(`dns: ${r.errors}/${r.attempts} lookups failed ${JSON.stringify(r.errorCodes)}`);
+    }
+    if (p.programming && !signal?.aborted) {
+      this.onProgress(`${trial.id}: programming probe, ${p.programming.changes} adds and removes`);
+      const base = this.services.length;
+      const r = await runProgrammingProbe(
+        dp,
+        (k) => probeService(k, base, trial.endpoints, lab.podIps.length),
+        p.programming,
+        this.where,
+        lab.runDir,
+        signal,
+      );
+      Object.assign(metrics, r.metrics);
+      if (r.errors.length) problems.push(`programming: ${r.errors.length}/${p.programming.changes} changes not timed (${r.errors.slice(0, 3).join('; ')})`);
+    }
+    if (signal?.aborted) return { status: 'failed', reason: 'interrupted', metrics };
+    return problems.length ? { status: 'invalid', reason: problems.join('; '), metrics } : { status: 'ok', metrics };
+  }
+
   async teardown(): Promise<void> {
     const dp = this.dp;
     this.dp = undefined;
+    this.dnsServer = undefined;
     try {
       await dp?.uninstall();
     } finally {

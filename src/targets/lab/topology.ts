@@ -6,6 +6,7 @@ import { environment } from '../../errors.js';
 import { exec } from '../../util/exec.js';
 import {
   CLIENT_IP,
+  DNS_POD_IP,
   NODE_A_IP,
   NODE_A_POD_GW,
   NODE_B_IP,
@@ -22,6 +23,8 @@ export interface LabOptions {
   iptables: 'auto' | 'nft' | 'legacy';
   generatorCpu?: number;
   serverCpu?: number;
+  /** Add a DNS pod namespace on node-b (198.18.2.250) for the DNS probe; dns.ts starts dnsmasq in it. */
+  dns?: boolean;
   onProgress?: (line: string) => void;
 }
 
@@ -32,17 +35,24 @@ export interface Lab extends LabContext {
   /** CPU the load generator is pinned to, and the one the echo servers use (undefined: no pinning). */
   generatorCpu: number | undefined;
   serverCpu: number | undefined;
+  /** The DNS pod's namespace, when the lab was built with `dns: true`. */
+  dnsNs?: string;
   state: LabState;
 }
 
 export const NS_PREFIX = 'dpb-';
 export const newLabId = () => randomBytes(3).toString('hex');
 
-/** Which iptables-restore kube-proxy would use here: the one the host's `iptables` points at. */
+/**
+ * `auto` picks iptables-legacy when it is installed. Both backends walk KUBE-SERVICES linearly per
+ * new connection, but iptables-nft-restore (1.8.9, Debian 12) is quadratic in the number of chains:
+ * measured here, 5,000 services took 38.8 s to load against 2.45 s with legacy, so a 40k-service
+ * sweep would spend its time loading rules. `nft` stays selectable for fidelity checks.
+ */
 export async function resolveIptablesBackend(pref: LabOptions['iptables']): Promise<'nft' | 'legacy'> {
   if (pref !== 'auto') return pref;
-  const r = await exec(['iptables', '--version'], { allowFailure: true });
-  return r.stdout.includes('legacy') ? 'legacy' : 'nft';
+  const r = await exec(['iptables-legacy-restore', '--version'], { allowFailure: true }).catch(() => undefined);
+  return r && r.code === 0 ? 'legacy' : 'nft';
 }
 
 const sysctl = (netns: string, kv: Record<string, string | number>) =>
@@ -107,10 +117,11 @@ export async function labUp(opts: LabOptions): Promise<Lab> {
     serverCpu,
     state,
   };
+  if (opts.dns) lab.dnsNs = ns('dns');
   try {
     await saveState(state);
     say(`lab ${id}: namespaces`);
-    for (const n of [lab.clientNs, lab.nodeNs, lab.nodeBNs, ...serverNs]) {
+    for (const n of [lab.clientNs, lab.nodeNs, lab.nodeBNs, ...serverNs, ...(lab.dnsNs ? [lab.dnsNs] : [])]) {
       state.namespaces.push(n);
       await saveState(state);
       await exec(['ip', 'netns', 'add', n]);
@@ -131,6 +142,7 @@ export async function labUp(opts: LabOptions): Promise<Lab> {
     for (let i = 0; i < serverNs.length; i++) {
       await wirePod(lab.nodeBNs, serverNs[i]!, `veth-pod${i}`, lab.podIps[i]!, NODE_B_POD_GW);
     }
+    if (lab.dnsNs) await wirePod(lab.nodeBNs, lab.dnsNs, 'veth-dns', DNS_POD_IP, NODE_B_POD_GW);
     for (const n of [lab.nodeNs, lab.nodeBNs]) {
       await sysctl(n, {
         'net.ipv4.ip_forward': 1,
@@ -138,6 +150,17 @@ export async function labUp(opts: LabOptions): Promise<Lab> {
         'net.netfilter.nf_conntrack_tcp_timeout_time_wait': 10,
       });
     }
+    // Programming-latency probes send a SYN to a not-yet-programmed VIP every ≤1 ms. Lift this
+    // netns's ICMP limits so the unreachable route answers as often as the kernel lets it; its own
+    // error limit (net.ipv4.route.error_cost/burst: about 5 then 4/s per source) is host-global and
+    // stays, so probes must also time out attempts themselves. Unanswered SYNs leave conntrack
+    // entries, kept 120 s by default; 5 s keeps the table small over a 20-change trial.
+    await sysctl(lab.nodeNs, {
+      'net.ipv4.icmp_ratelimit': 0,
+      'net.ipv4.icmp_msgs_per_sec': 1_000_000,
+      'net.ipv4.icmp_msgs_burst': 1_000_000,
+      'net.netfilter.nf_conntrack_tcp_timeout_syn_sent': 5,
+    });
     // 5k+ new connections per second need a wide port range on the client and deep accept
     // queues on the servers; these sysctls are per network namespace.
     await sysctl(lab.clientNs, { 'net.ipv4.ip_local_port_range': '1024 65535', 'net.ipv4.tcp_tw_reuse': 1 });
@@ -183,7 +206,7 @@ async function commOf(pid: number): Promise<string | undefined> {
   }
 }
 
-async function stopProcess(pid: number, comm: string): Promise<boolean> {
+export async function stopProcess(pid: number, comm: string): Promise<boolean> {
   // A PID recorded by an earlier run may have been reused: only signal it if it is still ours.
   if ((await commOf(pid)) !== comm) return false;
   try {

@@ -37,3 +37,45 @@ describe('planTrials', () => {
     expect(plannedSeconds(trials)).toBe(8 * 3 + 8 * 3.5);
   });
 });
+
+describe('planTrials with probes', () => {
+  const probes = parseScenario(
+    `name: p
+datapaths: [iptables, ebpf]
+services: { counts: [100, 1000] }
+loads: []
+probes: { connect: { samples: 100 }, programming: {} }
+repeat: 2
+`,
+    'p.yaml',
+  );
+
+  it('adds one probes trial per datapath × services × repeat, with a probes load profile', () => {
+    const trials = planTrials(probes);
+    expect(trials.map((t) => t.id)).toEqual([
+      'iptables-100-probes-r1', 'ebpf-100-probes-r1', 'iptables-100-probes-r2', 'ebpf-100-probes-r2',
+      'iptables-1000-probes-r1', 'ebpf-1000-probes-r1', 'iptables-1000-probes-r2', 'ebpf-1000-probes-r2',
+    ]);
+    expect(trials[0]!.load).toMatchObject({ name: 'probes', mode: 'open', connection: 'new', connections: 1, rate: 1000 });
+  });
+
+  it('puts the probes trial after the loads of the same datapath, so no extra switch happens', () => {
+    const both = parseScenario(
+      `name: p
+datapaths: [iptables]
+services: { counts: [100] }
+loads: [{ name: nc, rate: 10, connection: new }]
+probes: { dns: {} }
+`,
+      'p.yaml',
+    );
+    expect(planTrials(both).map((t) => t.id)).toEqual(['iptables-100-nc-r1', 'iptables-100-probes-r1']);
+  });
+
+  it('needs a load or a probe, and keeps the name "probes" for probe trials', () => {
+    expect(() => parseScenario('name: p\ndatapaths: [iptables]\nservices: { counts: [1] }\nloads: []\n', 'p.yaml')).toThrow();
+    expect(() =>
+      parseScenario('name: p\ndatapaths: [iptables]\nservices: { counts: [1] }\nloads: [{ name: probes, rate: 1 }]\n', 'p.yaml'),
+    ).toThrow();
+  });
+});

@@ -1,0 +1,83 @@
+/**
+ * DNS-probe process, run inside the client pod (netns + cgroup) by runWorker. Each lookup gets a
+ * fresh resolver (c-ares channel, new UDP socket), created before the clock starts: no resolver
+ * cache can answer, and the datapath sees a new flow per lookup, as with glibc in a pod.
+ */
+import { promises as dns } from 'node:dns';
+import { fileURLToPath } from 'node:url';
+
+export interface DnsLookup {
+  /** Names tried in order until one resolves (a search path), or a single name. */
+  names: string[];
+  /** The A record expected for the name that resolves; anything else is an error. */
+  expect: string;
+}
+
+export interface DnsWorkerInput {
+  server: string;
+  lookups: DnsLookup[];
+  gapMs: number;
+  timeoutMs: number;
+}
+
+export interface DnsWorkerResult {
+  /** µs per lookup, in order; −1 for a failed one. */
+  us: number[];
+  /** Queries sent (A and AAAA count separately). */
+  queries: number;
+  errors: Record<string, number>;
+}
+
+/** Answers that are a valid reply for a name (no such name / no such type), not a failure. */
+const NEGATIVE = new Set(['ENOTFOUND', 'ENODATA']);
+
+async function ask(r: dns.Resolver, name: string): Promise<string[] | null> {
+  // A and AAAA in parallel, as glibc's getaddrinfo(AF_UNSPEC) sends them.
+  const [a, aaaa] = await Promise.allSettled([r.resolve4(name), r.resolve6(name)]);
+  for (const x of [a, aaaa]) {
+    if (x.status === 'rejected' && !NEGATIVE.has((x.reason as NodeJS.ErrnoException).code ?? '')) throw x.reason;
+  }
+  return a.status === 'fulfilled' ? a.value : null;
+}
+
+export async function timeLookup(server: string, l: DnsLookup, timeoutMs: number): Promise<{ us: number; queries: number }> {
+  const r = new dns.Resolver({ timeout: timeoutMs, tries: 1 });
+  r.setServers([server]);
+  let queries = 0;
+  const t0 = process.hrtime.bigint();
+  for (const name of l.names) {
+    queries += 2;
+    const a = await ask(r, name);
+    if (a) {
+      const us = Number(process.hrtime.bigint() - t0) / 1000;
+      if (!a.includes(l.expect)) throw Object.assign(new Error(`${name} → ${a.join(',')}`), { code: 'EWRONGANSWER' });
+      return { us, queries };
+    }
+  }
+  throw Object.assign(new Error(`no name of ${l.names.join(', ')} resolved`), { code: 'ENOTFOUND' });
+}
+
+async function main(): Promise<void> {
+  const chunks: Buffer[] = [];
+  for await (const c of process.stdin) chunks.push(c as Buffer);
+  const input = JSON.parse(Buffer.concat(chunks).toString()) as DnsWorkerInput;
+  let stop = false;
+  process.on('SIGTERM', () => (stop = true));
+  const out: DnsWorkerResult = { us: [], queries: 0, errors: {} };
+  for (const l of input.lookups) {
+    if (stop) break;
+    try {
+      const t = await timeLookup(input.server, l, input.timeoutMs);
+      out.us.push(Math.round(t.us * 10) / 10);
+      out.queries += t.queries;
+    } catch (e) {
+      out.us.push(-1);
+      const code = (e as NodeJS.ErrnoException).code ?? 'ERROR';
+      out.errors[code] = (out.errors[code] ?? 0) + 1;
+    }
+    await new Promise((r) => setTimeout(r, input.gapMs));
+  }
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
