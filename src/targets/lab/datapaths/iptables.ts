@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { exec } from '../../../util/exec.js';
-import { CLUSTER_POD_CIDR, type ServiceSpec } from '../addressing.js';
+import { CLUSTER_POD_CIDR, ipToInt, type Endpoint, type ServiceSpec } from '../addressing.js';
 import type { Datapath, InstallInfo, LabContext } from './datapath.js';
 
 export interface IptablesRuleset {
@@ -50,6 +50,9 @@ export const sepChainName = (svc: ServiceSpec, ep: { ip: string; port: number })
  */
 export const LARGE_CLUSTER_ENDPOINTS = 1000;
 
+const byAddress = (eps: readonly Endpoint[]) =>
+  [...eps].sort((a, b) => ipToInt(a.ip) - ipToInt(b.ip) || a.port - b.port);
+
 /** Probability kube-proxy writes for endpoint i of n: the remaining share, to 10 decimals. */
 export const endpointProbability = (i: number, n: number): string => (1 / (n - i)).toFixed(10);
 
@@ -90,7 +93,8 @@ export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: 
     svcRules.push(
       `-A ${svcChain} -m comment --comment "${spn} cluster IP" -m ${proto} -p ${proto} -d ${svc.vip}/32 --dport ${svc.port} ! -s ${CLUSTER_POD_CIDR} -j KUBE-MARK-MASQ`,
     );
-    svc.endpoints.forEach((ep, i) => {
+    // kube-proxy writes a service's endpoints sorted by address (found by the fidelity test).
+    byAddress(svc.endpoints).forEach((ep, i) => {
       const sep = sepChainName(svc, ep);
       chains.push(sep);
       const stat = i < n - 1 ? ` -m statistic --mode random --probability ${endpointProbability(i, n)}` : '';
