@@ -1,6 +1,7 @@
 import { connect, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { encodeHistogram, newHistogram, type Histogram } from '../results/histogram.js';
+import { prng } from '../util/prng.js';
 import { ResponseReader } from './response-reader.js';
 import { schedWaitNs } from './sched-wait.js';
 import type { OpenLoopConfig, OpenLoopResult, TargetGroup } from './types.js';
@@ -12,17 +13,6 @@ import type { OpenLoopConfig, OpenLoopResult, TargetGroup } from './types.js';
  * bursts and records whole milliseconds.
  */
 
-/** Small seeded PRNG (mulberry32) so target choice and Poisson gaps are repeatable per seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * One receive buffer for every socket of the process (net's `onread`): responses are parsed the

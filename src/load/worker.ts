@@ -5,18 +5,14 @@
  * the result leaves as one JSON line on stdout.
  */
 import { runOpenLoop } from './open-loop.js';
+import { readJsonStdin } from '../util/stdin.js';
 import type { OpenLoopConfig } from './types.js';
 
-async function readStdin(): Promise<string> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  return Buffer.concat(chunks).toString();
-}
 
 const ac = new AbortController();
 process.on('SIGTERM', () => ac.abort());
 process.on('SIGINT', () => ac.abort());
 
-const cfg = JSON.parse(await readStdin()) as OpenLoopConfig;
+const cfg = await readJsonStdin<OpenLoopConfig>();
 const result = await runOpenLoop(cfg, ac.signal);
 process.stdout.write(`${JSON.stringify(result)}\n`);

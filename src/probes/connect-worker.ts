@@ -3,6 +3,7 @@
  * connections one at a time and reports each one's SYN→established time. One at a time, so no
  * connection queues behind another and the time is the datapath's, not the probe's.
  */
+import { readJsonStdin } from '../util/stdin.js';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -64,9 +65,7 @@ export function timeConnect(host: string, port: number, timeoutMs: number): Prom
 }
 
 async function main(): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const input = JSON.parse(Buffer.concat(chunks).toString()) as ConnectWorkerInput;
+  const input = await readJsonStdin<ConnectWorkerInput>();
   let stop = false;
   process.on('SIGTERM', () => (stop = true));
   const out: ConnectWorkerResult = { us: [], errors: {} };

@@ -1,5 +1,6 @@
 import { median, quantileSorted, sampleWithReplacement } from 'simple-statistics';
 import { z } from 'zod';
+import { prng } from '../util/prng.js';
 import type { Metric } from '../results/model.js';
 import { newHistogram, toDistribution } from '../results/histogram.js';
 import { durationPattern, parseSeconds } from '../scenario/units.js';
@@ -25,17 +26,6 @@ export const ConnectProbeSchema = z
   .strict();
 export type ConnectProbeOptions = z.output<typeof ConnectProbeSchema>;
 
-/** Small seeded PRNG (mulberry32): the choice of services and the bootstrap repeat per seed. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export interface Difference {
   /** Median of the paired differences a[i] − b[i], µs. */

@@ -3,6 +3,7 @@
  * fresh resolver (c-ares channel, new UDP socket), created before the clock starts: no resolver
  * cache can answer, and the datapath sees a new flow per lookup, as with glibc in a pod.
  */
+import { readJsonStdin } from '../util/stdin.js';
 import { promises as dns } from 'node:dns';
 import { fileURLToPath } from 'node:url';
 
@@ -58,9 +59,7 @@ export async function timeLookup(server: string, l: DnsLookup, timeoutMs: number
 }
 
 async function main(): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const input = JSON.parse(Buffer.concat(chunks).toString()) as DnsWorkerInput;
+  const input = await readJsonStdin<DnsWorkerInput>();
   let stop = false;
   process.on('SIGTERM', () => (stop = true));
   const out: DnsWorkerResult = { us: [], queries: 0, errors: {} };

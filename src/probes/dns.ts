@@ -4,7 +4,8 @@ import { newHistogram, toDistribution } from '../results/histogram.js';
 import { runWorker, siblingModule, type Placement } from '../util/netns-worker.js';
 import { DNS_POD_IP, DNS_PORT, DNS_VIP, type ServiceSpec } from '../targets/lab/addressing.js';
 import { EXTERNAL_NAME, searchPath, serviceFqdn } from '../targets/lab/dns.js';
-import { probeDuration, prng } from './connect.js';
+import { prng } from '../util/prng.js';
+import { probeDuration } from './connect.js';
 import type { DnsLookup, DnsWorkerInput, DnsWorkerResult } from './dns-worker.js';
 
 export const DnsProbeSchema = z

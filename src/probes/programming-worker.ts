@@ -5,6 +5,7 @@
  * reports the send time of the first attempt that saw the new state, on CLOCK_MONOTONIC, which
  * the parent process shares, so the parent can subtract its own start time.
  */
+import { readJsonStdin } from '../util/stdin.js';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -117,9 +118,7 @@ export async function watch(
 }
 
 async function main(): Promise<void> {
-  const chunks: Buffer[] = [];
-  for await (const c of process.stdin) chunks.push(c as Buffer);
-  const input = JSON.parse(Buffer.concat(chunks).toString()) as ProgrammingWorkerInput;
+  const input = await readJsonStdin<ProgrammingWorkerInput>();
   const ctl = connect(input.socket);
   await new Promise<void>((res, rej) => ctl.once('connect', res).once('error', rej));
   const send = (m: object) => ctl.write(`${JSON.stringify(m)}\n`);

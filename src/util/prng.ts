@@ -1,0 +1,14 @@
+/**
+ * Small seeded PRNG (mulberry32), so target choice, Poisson gaps and bootstrap resamples repeat
+ * exactly for a given seed. Four lines; a dependency would not earn its place.
+ */
+export function prng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
