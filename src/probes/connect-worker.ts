@@ -4,6 +4,7 @@
  * connection queues behind another and the time is the datapath's, not the probe's.
  */
 import { readJsonStdin } from '../util/stdin.js';
+import { timeEach } from './timed-ops.js';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
 
@@ -66,20 +67,7 @@ export function timeConnect(host: string, port: number, timeoutMs: number): Prom
 
 async function main(): Promise<void> {
   const input = await readJsonStdin<ConnectWorkerInput>();
-  let stop = false;
-  process.on('SIGTERM', () => (stop = true));
-  const out: ConnectWorkerResult = { us: [], errors: {} };
-  for (const op of input.ops) {
-    if (stop) break;
-    try {
-      out.us.push(Math.round((await timeConnect(op.host, op.port, input.timeoutMs)) * 10) / 10);
-    } catch (e) {
-      out.us.push(-1);
-      const code = (e as NodeJS.ErrnoException).code ?? 'ERROR';
-      out.errors[code] = (out.errors[code] ?? 0) + 1;
-    }
-    await new Promise((r) => setTimeout(r, input.gapMs));
-  }
+  const out: ConnectWorkerResult = await timeEach(input.ops, input.gapMs, (op) => timeConnect(op.host, op.port, input.timeoutMs));
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 

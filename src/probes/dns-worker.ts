@@ -4,6 +4,7 @@
  * cache can answer, and the datapath sees a new flow per lookup, as with glibc in a pod.
  */
 import { readJsonStdin } from '../util/stdin.js';
+import { timeEach } from './timed-ops.js';
 import { promises as dns } from 'node:dns';
 import { fileURLToPath } from 'node:url';
 
@@ -60,22 +61,13 @@ export async function timeLookup(server: string, l: DnsLookup, timeoutMs: number
 
 async function main(): Promise<void> {
   const input = await readJsonStdin<DnsWorkerInput>();
-  let stop = false;
-  process.on('SIGTERM', () => (stop = true));
-  const out: DnsWorkerResult = { us: [], queries: 0, errors: {} };
-  for (const l of input.lookups) {
-    if (stop) break;
-    try {
-      const t = await timeLookup(input.server, l, input.timeoutMs);
-      out.us.push(Math.round(t.us * 10) / 10);
-      out.queries += t.queries;
-    } catch (e) {
-      out.us.push(-1);
-      const code = (e as NodeJS.ErrnoException).code ?? 'ERROR';
-      out.errors[code] = (out.errors[code] ?? 0) + 1;
-    }
-    await new Promise((r) => setTimeout(r, input.gapMs));
-  }
+  let queries = 0;
+  const timed = await timeEach(input.lookups, input.gapMs, async (l) => {
+    const t = await timeLookup(input.server, l, input.timeoutMs);
+    queries += t.queries;
+    return t.us;
+  });
+  const out: DnsWorkerResult = { ...timed, queries };
   process.stdout.write(`${JSON.stringify(out)}\n`);
 }
 
