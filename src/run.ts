@@ -88,7 +88,9 @@ export async function runScenario(s: Scenario, opts: RunOptions): Promise<RunOut
       if (sw!.status !== 'ok') {
         result = { ...base, status: sw!.status, reason: sw!.reason, implementation: sw!.implementation, startedAt, endedAt: startedAt, metrics: sw!.metrics };
       } else {
-        say(`[${n + 1}/${trials.length}] ${trial.id}: ${trial.load.connection} ${trial.load.rate ?? ''} req/s for ${trial.load.duration}s`);
+        const q = trial.load.search;
+        const pace = q ? `max-rate search ${q.minRate}–${q.maxRate} req/s, up to ${q.maxSteps} steps of` : `${trial.load.rate ?? ''} req/s for`;
+        say(`[${n + 1}/${trials.length}] ${trial.id}: ${trial.load.connection} ${pace} ${trial.load.duration}s`);
         const m = await target.measure(trial, opts.signal);
         result = {
           ...base,

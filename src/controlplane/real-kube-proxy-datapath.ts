@@ -1,3 +1,4 @@
+import { DpbenchError } from '../errors.js';
 import type { ServiceSpec } from '../targets/lab/addressing.js';
 import type { Datapath, InstallInfo, LabContext } from '../targets/lab/datapaths/datapath.js';
 import { exec } from '../util/exec.js';
@@ -14,6 +15,8 @@ export interface RealKubeProxyOptions {
   minSyncPeriod?: string;
   /** How long add/remove may wait for kube-proxy to write the change. */
   programmingTimeoutMs?: number;
+  /** Called with kube-proxy's PID once it runs, so a caller can record it for `dpbench cleanup`. */
+  onProcess?: (p: { pid: number; comm: string }) => void | Promise<void>;
 }
 
 export interface RealKubeProxyDatapath extends Datapath {
@@ -56,7 +59,8 @@ class RealKubeProxy implements RealKubeProxyDatapath {
     try {
       await componentBinary('kube-proxy', this.o.binDir ?? k8sBinDir());
     } catch (e) {
-      return (e as Error).message;
+      // The reason ends up in a skipped trial, so it carries the way to fix it.
+      return e instanceof DpbenchError ? `${e.message}: ${e.hint}` : (e as Error).message;
     }
     const tool = this.name === 'iptables' ? [`iptables-${this.ctx.iptables}`, '--version'] : ['nft', '--version'];
     const r = await exec(tool, { allowFailure: true }).catch(() => null);
@@ -69,6 +73,7 @@ class RealKubeProxy implements RealKubeProxyDatapath {
     const start = process.hrtime.bigint();
     if (!this.kp) {
       this.kp = await startLabKubeProxy({ cp: this.o.cp, lab: this.ctx, mode: this.o.mode, binDir: this.o.binDir, minSyncPeriod: this.o.minSyncPeriod });
+      await this.o.onProcess?.({ pid: this.kp.proxy.process.pid, comm: 'kube-proxy' });
       await exec(['nft', '-f', '-'], { netns: this.ctx.nodeNs, input: countTableText });
     }
     const stale = [...this.services.values()];
@@ -157,11 +162,14 @@ class RealKubeProxy implements RealKubeProxyDatapath {
       for (const m of r.stdout.matchAll(/^-A KUBE-SERVICES -d ([\d.]+)\/32 .*--dport (\d+) .*-j KUBE-SVC-/gm)) out.add(`${m[1]}:${m[2]}`);
     } else {
       const r = await exec(['nft', 'list', 'map', 'ip', 'kube-proxy', 'service-ips'], { netns: this.ctx.nodeNs, allowFailure: true });
-      for (const m of r.stdout.matchAll(/([\d.]+) \. tcp \. (\d+) : goto/g)) out.add(`${m[1]}:${m[2]}`);
+      // udp too: the DNS probe's service is UDP.
+      for (const m of r.stdout.matchAll(/([\d.]+) \. (?:tcp|udp) \. (\d+) : goto/g)) out.add(`${m[1]}:${m[2]}`);
     }
     return out;
   }
 }
+
+export const isRealKubeProxyDatapath = (dp: Datapath): dp is RealKubeProxyDatapath => dp instanceof RealKubeProxy;
 
 export const createRealKubeProxyDatapath = (ctx: LabContext, o: RealKubeProxyOptions): RealKubeProxyDatapath =>
   new RealKubeProxy(ctx, o);

@@ -16,6 +16,8 @@ export interface MaxRateOptions {
   /** Group whose p99 is held to the SLO (default: the first). */
   group?: string;
   limits?: SelfCheckLimits;
+  /** Stops the search after the current step (Ctrl-C); the steps so far are returned. */
+  signal?: AbortSignal;
 }
 
 export interface RateStep {
@@ -61,7 +63,7 @@ export async function findMaxRate(measure: (rate: number) => Promise<OpenLoopRes
   let pass = 0;
   let fail = Number.POSITIVE_INFINITY;
   let rate = Math.min(o.minRate, o.maxRate);
-  while (steps.length < o.maxSteps) {
+  while (steps.length < o.maxSteps && !o.signal?.aborted) {
     const s = await tryRate(rate);
     if (!s.pass && generatorFault(s)) return { maxRate: pass, steps, generatorLimited: generatorFault(s) };
     if (s.pass) pass = rate;

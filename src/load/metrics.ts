@@ -53,10 +53,16 @@ export function closedLoopMetrics(r: ClosedLoopResult): Record<string, Metric> {
   return m;
 }
 
-/** The max-sustainable-rate search as metrics: the answer, and how many trials it took. */
+/**
+ * The max-sustainable-rate search as metrics: the answer, how many trials it took, and the lowest
+ * rate that failed (absent when none did), so the answer's bracket is on record.
+ */
 export function maxRateMetrics(r: MaxRateResult): Record<string, Metric> {
-  return {
+  const m: Record<string, Metric> = {
     'http.maxRateAtSlo': { unit: 'req/s', value: Math.round(r.maxRate) },
     'http.maxRateSteps': { unit: 'count', value: r.steps.length },
   };
+  const failed = r.steps.filter((s) => !s.pass).map((s) => s.rate);
+  if (failed.length) m['http.maxRateFailedAt'] = { unit: 'req/s', value: Math.round(Math.min(...failed)) };
+  return m;
 }

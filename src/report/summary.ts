@@ -53,6 +53,85 @@ export function summarize(run: Run): SummaryRow[] {
   return rows;
 }
 
+/** One row of the max-rate table: all repetitions of datapath × services × a search load. */
+export interface MaxRateRow {
+  datapath: string;
+  services: number;
+  load: string;
+  connection: string;
+  sloP99Us: number;
+  /** search.maxRate: an answer equal to it only says the true max is at least this. */
+  ceiling: number;
+  ok: number;
+  total: number;
+  /** http.maxRateAtSlo of each valid repetition. */
+  maxRates: number[];
+  /** VIP latency at each repetition's max rate, merged (the rates differ a little between reps). */
+  vip?: Distribution;
+  /** Most steps any repetition took. */
+  steps: number;
+  /** What stopped the first valid repetition's search (its reason). */
+  stoppedBy?: string;
+}
+
+const scalarOf = (t: TrialResult, k: string): number | undefined => {
+  const m = t.metrics[k];
+  return m && !isDistribution(m) ? m.value : undefined;
+};
+
+export function summarizeMaxRate(run: Run): MaxRateRow[] {
+  const groups = new Map<string, TrialResult[]>();
+  for (const t of run.trials) if (t.load.search) groups.set(key(t), [...(groups.get(key(t)) ?? []), t]);
+  return [...groups.values()].map((ts) => {
+    const ok = ts.filter((t) => t.status === 'ok');
+    const first = ts[0]!;
+    return {
+      datapath: first.datapath,
+      services: first.services,
+      load: first.load.name,
+      connection: first.load.connection,
+      sloP99Us: first.load.search!.sloP99,
+      ceiling: first.load.search!.maxRate,
+      ok: ok.length,
+      total: ts.length,
+      maxRates: ok.map((t) => scalarOf(t, 'http.maxRateAtSlo')).filter((v): v is number => v !== undefined),
+      vip: merged(ok, 'http.latency'),
+      steps: Math.max(0, ...ts.map((t) => scalarOf(t, 'http.maxRateSteps') ?? 0)),
+      stoppedBy: ok[0]?.reason,
+    };
+  });
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const k = Math.floor(s.length / 2);
+  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
+}
+
+const esc = (s: string) => s.replace(/\|/g, '\\|');
+
+function maxRateMarkdown(rows: readonly MaxRateRow[]): string[] {
+  const lines = [
+    '## Max rate at SLO',
+    '',
+    'Highest open-loop rate (VIP and direct requests together) at which VIP p99 stayed within the SLO and the rate was achieved,',
+    'found by a bounded search (`search` in the load); ≥ means the search reached search.maxRate. Latency is at that rate.',
+    '',
+    '| datapath | services | load | conn | p99 SLO | valid | max rate (req/s) | range (reps) | VIP p50 at max | VIP p99 at max | steps | stopped by |',
+    '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---|',
+  ];
+  const n = (x: number) => Math.round(x).toLocaleString('en-US');
+  for (const r of rows) {
+    const m = r.maxRates.length ? median(r.maxRates) : undefined;
+    const rate = m === undefined ? '–' : `${m >= r.ceiling ? '≥ ' : ''}${n(m)}`;
+    const range = r.maxRates.length < 2 ? '–' : `${n(Math.min(...r.maxRates))}–${n(Math.max(...r.maxRates))}`;
+    lines.push(
+      `| ${r.datapath} | ${r.services.toLocaleString('en-US')} | ${r.load} | ${r.connection} | ${formatMicros(r.sloP99Us)} | ${r.ok}/${r.total} | ${rate} | ${range} | ${cell(r.vip, 'p50')} | ${cell(r.vip, 'p99')} | ${r.steps} | ${esc(r.stoppedBy ?? '–')} |`,
+    );
+  }
+  return lines;
+}
+
 const cell = (d: Distribution | undefined, k: 'p50' | 'p99' | 'p999') => (d && d.count ? formatMicros(d[k]) : '–');
 
 function spread(ps: number[]): string {
@@ -62,30 +141,39 @@ function spread(ps: number[]): string {
 
 /** The Markdown table printed at the end of a run and saved as summary.md beside run.json. */
 export function markdownSummary(run: Run): string {
-  // Probe trials carry connect/dns/programming metrics, reported by the scaling section.
-  const rows = summarize(run).filter((r) => r.load !== 'probes');
+  // Probe trials carry connect/dns/programming metrics, reported by the scaling section; search
+  // trials ran at a different rate each, so they get their own table.
+  const searches = new Set(run.trials.filter((t) => t.load.search).map((t) => t.load.name));
+  const all = summarize(run).filter((r) => r.load !== 'probes');
+  const rows = all.filter((r) => !searches.has(r.load));
+  const maxRates = summarizeMaxRate(run);
   const lines = [
     `# dpbench run ${run.runId}`,
     '',
     `Scenario \`${String(run.scenario.name)}\` on ${String(run.fingerprint.kernel)} (${String(run.fingerprint.cpus)} CPUs, ${String(run.fingerprint.cpuModel)}).`,
     'Latency counts from the intended send time (open loop, coordinated-omission corrected); repetitions are merged as histograms.',
-    '',
-    '| datapath | services | load | conn | valid | VIP p50 | VIP p99 | VIP p99.9 | direct p50 | VIP−direct p50 | p50 spread (reps) | achieved rps |',
-    '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
   ];
+  if (rows.length || !maxRates.length) {
+    lines.push(
+      '',
+      '| datapath | services | load | conn | valid | VIP p50 | VIP p99 | VIP p99.9 | direct p50 | VIP−direct p50 | p50 spread (reps) | achieved rps |',
+      '|---|---:|---|---|---:|---:|---:|---:|---:|---:|---:|---:|',
+    );
+  }
   for (const r of rows) {
     const delta = r.vip?.count && r.direct?.count ? formatMicros(r.vip.p50 - r.direct.p50) : '–';
     lines.push(
       `| ${r.datapath} | ${r.services.toLocaleString('en-US')} | ${r.load} | ${r.connection} | ${r.ok}/${r.total} | ${cell(r.vip, 'p50')} | ${cell(r.vip, 'p99')} | ${cell(r.vip, 'p999')} | ${cell(r.direct, 'p50')} | ${delta} | ${spread(r.repP50s)} | ${r.achievedRps === undefined ? '–' : Math.round(r.achievedRps)} |`,
     );
   }
+  if (maxRates.length) lines.push('', ...maxRateMarkdown(maxRates));
   const notOk = run.trials.filter((t) => t.status !== 'ok');
   if (notOk.length) {
     // Invalid, skipped and failed trials are listed apart and never mixed into the numbers above.
     lines.push('', '## Trials not counted', '', '| trial | status | reason |', '|---|---|---|');
     for (const t of notOk) lines.push(`| ${t.id} | ${t.status} | ${(t.reason ?? '').replace(/\|/g, '\\|')} |`);
   }
-  const impl = new Map(rows.filter((r) => r.implementation).map((r) => [`${r.datapath} @ ${r.services}`, r.implementation!]));
+  const impl = new Map(all.filter((r) => r.implementation).map((r) => [`${r.datapath} @ ${r.services}`, r.implementation!]));
   if (impl.size) {
     lines.push('', '## What implemented each datapath', '');
     for (const [k, v] of impl) lines.push(`- ${k}: ${v}`);

@@ -24,6 +24,21 @@ const latency = z
 
 const name = z.string().regex(/^[a-z0-9][a-z0-9-]{0,39}$/, 'use lowercase letters, digits and dashes (at most 40)');
 
+/**
+ * A bounded search for the highest open-loop rate whose VIP p99 stays within `sloP99` while the
+ * rate is actually achieved (src/load/max-rate.ts): each step is a full `duration` + `warmup` run.
+ */
+export const RateSearchSchema = z
+  .object({
+    sloP99: latency.describe('p99 of the VIP latency must stay at or under this: 2ms, 500us (a number is microseconds)'),
+    minRate: z.number().int().positive().max(1_000_000).describe('first rate tried (req/s); if it fails, the answer is 0'),
+    maxRate: z.number().int().positive().max(1_000_000).describe('the search never goes above this rate (req/s)'),
+    resolution: z.number().positive().max(1).default(0.1).describe('stop when (fail - pass) / pass is at most this, e.g. 0.1 = within 10%'),
+    maxSteps: z.number().int().min(1).max(32).default(8).describe('hard bound on the number of steps (runs), whatever the resolution'),
+  })
+  .strict();
+export type RateSearch = z.output<typeof RateSearchSchema>;
+
 export const LoadProfileSchema = z
   .object({
     name,
@@ -36,11 +51,18 @@ export const LoadProfileSchema = z
     connection: z.enum(['keepalive', 'new']).default('keepalive').describe('new: one TCP connection per request, Connection: close'),
     pipelining: z.number().int().positive().max(64).default(1).describe('closed loop only'),
     timeout: duration.default(2),
+    search: RateSearchSchema.optional().describe('find the max rate at which VIP p99 meets sloP99 (http.maxRateAtSlo) instead of a fixed rate'),
   })
   .strict()
   .superRefine((l, ctx) => {
-    if (l.mode === 'open' && l.rate === undefined) {
-      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'an open-loop load needs a rate (requests per second)' });
+    if (l.search) {
+      if (l.mode !== 'open') ctx.addIssue({ code: 'custom', path: ['search'], message: 'a max-rate search needs mode: open (a closed loop has no rate to search)' });
+      if (l.rate !== undefined) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'a max-rate search chooses its own rates: drop rate and set search.minRate' });
+      if (l.search.minRate > l.search.maxRate) {
+        ctx.addIssue({ code: 'custom', path: ['search', 'minRate'], message: `search.minRate ${l.search.minRate} is above search.maxRate ${l.search.maxRate}` });
+      }
+    } else if (l.mode === 'open' && l.rate === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['rate'], message: 'an open-loop load needs a rate (requests per second), or a search for the max rate' });
     }
   });
 export type LoadProfile = z.output<typeof LoadProfileSchema>;
@@ -76,6 +98,13 @@ export const LabOptionsSchema = z
       .describe('iptables backend; auto = legacy when installed (iptables-nft-restore is quadratic in chains), else nft'),
     generatorCpu: z.number().int().min(0).optional().describe('CPU for the load generator (default: 0 when there are 2+)'),
     serverCpu: z.number().int().min(0).optional().describe('CPU for the echo servers (default: the last CPU)'),
+    kubeProxy: z
+      .enum(['model', 'real'])
+      .default('model')
+      .describe(
+        'who programs iptables and nftables: model = dpbench writes kube-proxy-shaped rules itself; real = the genuine kube-proxy, ' +
+          'driven through a local etcd + kube-apiserver (build with `bash scripts/k8s/build.sh`). ipvs and ebpf keep their own datapaths',
+      ),
   })
   .strict();
 
@@ -124,7 +153,7 @@ export const ScenarioSchema = z
     repeat: z.number().int().min(1).max(100).default(1),
     direct: z.boolean().default(true).describe('interleave direct-to-pod requests with the VIP requests for comparison'),
     slo: z.array(SloSchema).default([]),
-    lab: LabOptionsSchema.default({ pods: 2, iptables: 'auto' }),
+    lab: LabOptionsSchema.default({ pods: 2, iptables: 'auto', kubeProxy: 'model' }),
     cluster: ClusterOptionsSchema.optional(),
     probes: ProbesSchema.default({}),
     fit: FitSchema.default({}).describe('linear fit of probe latency against services in the report'),
@@ -142,6 +171,11 @@ export const ScenarioSchema = z
       if (seen.has(l.name)) ctx.addIssue({ code: 'custom', path: ['loads', i, 'name'], message: `load name "${l.name}" is used twice` });
       seen.add(l.name);
     });
+    // real kube-proxy programs only iptables and nftables here (the lab kernel has no IP_VS, and
+    // eBPF is not kube-proxy); with neither in the list the option would silently do nothing.
+    if (s.lab.kubeProxy === 'real' && !s.datapaths.some((d) => d === 'iptables' || d === 'nftables')) {
+      ctx.addIssue({ code: 'custom', path: ['lab', 'kubeProxy'], message: 'kubeProxy: real applies to the iptables and nftables datapaths; add one of them to datapaths, or use kubeProxy: model' });
+    }
   });
 
 export type Scenario = z.output<typeof ScenarioSchema>;

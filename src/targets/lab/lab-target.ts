@@ -15,7 +15,12 @@ import { BACKEND_PORT, backgroundServices, dnsService, probeService, type Servic
 import { startDnsServer, type DnsServer } from './dns.js';
 import type { Datapath } from './datapaths/datapath.js';
 import { createDatapath } from './datapaths/registry.js';
+import { runMaxRateTrial } from './max-rate-trial.js';
 import { LAB_NICE } from './backends.js';
+import { isRealKubeProxyMode, startRealKubeProxyBackend, type RealKubeProxyBackend } from '../../controlplane/lab-real-kube-proxy.js';
+import { isRealKubeProxyDatapath } from '../../controlplane/real-kube-proxy-datapath.js';
+import { kubeProxyProbeMetrics } from '../../controlplane/kube-proxy-probe-metrics.js';
+import { saveState } from './state.js';
 import { labDown, labUp, type Lab } from './topology.js';
 
 /** Connections used to prove a freshly switched datapath carries VIP traffic. */
@@ -28,6 +33,8 @@ export class LabTarget implements Target {
   private services: ServiceSpec[] = [];
   /** dnsmasq in the DNS pod, serving records for the current background services (dns probe only). */
   private dnsServer: DnsServer | undefined;
+  /** etcd + kube-apiserver behind `kubeProxy: real`, for the whole run. */
+  private kubeProxy: RealKubeProxyBackend | undefined;
 
   constructor(
     private readonly scenario: Scenario,
@@ -47,6 +54,19 @@ export class LabTarget implements Target {
       onProgress: this.onProgress,
     });
     this.id = this.lab.id;
+    if (o.kubeProxy === 'real' && this.scenario.datapaths.some(isRealKubeProxyMode)) {
+      const state = this.lab.state;
+      this.kubeProxy = await startRealKubeProxyBackend({
+        onProgress: this.onProgress,
+        cpu: this.lab.serverCpu,
+        // In the lab's state before anything else happens, so `dpbench cleanup` can stop them
+        // if this process is killed outright.
+        onProcess: async (p) => {
+          state.processes.push(p);
+          await saveState(state);
+        },
+      });
+    }
   }
 
   private get where() {
@@ -67,7 +87,8 @@ export class LabTarget implements Target {
       await this.dp.uninstall();
       this.dp = undefined;
     }
-    const dp = createDatapath(datapath, lab);
+    // kubeProxy: real hands iptables and nftables to the genuine kube-proxy; the others keep the lab's.
+    const dp = this.kubeProxy && isRealKubeProxyMode(datapath) ? this.kubeProxy.datapath(lab, datapath) : createDatapath(datapath, lab);
     const why = await dp.unavailable();
     if (why) return { status: 'skipped', reason: why, implementation: dp.describe(), metrics: {} };
     this.services = backgroundServices(count, endpoints, lab.podIps.length);
@@ -132,6 +153,21 @@ export class LabTarget implements Target {
     }
     const groups: TargetGroup[] = [this.vipGroup()];
     if (this.scenario.direct) groups.push({ name: 'direct', addresses: lab.podIps.map((host) => ({ host, port: BACKEND_PORT })) });
+    if (l.search) {
+      const search = l.search;
+      return runMaxRateTrial({
+        search,
+        base: { groups, arrival: l.arrival, durationS: l.duration, warmupS: l.warmup, connection: l.connection,
+          connections: l.connections, timeoutS: l.timeout, seed: trial.repeat },
+        runStep: async (cfg) => {
+          const before = await dp.decisions();
+          const result = await spawnOpenLoop(cfg, this.where, signal);
+          return { result, decisions: (await dp.decisions()) - before };
+        },
+        onStep: (rate, k) => this.onProgress(`${trial.id}: max-rate step ${k}/${search.maxSteps} at ${Math.round(rate)} req/s`),
+        signal,
+      });
+    }
     const cfg: OpenLoopConfig = {
       groups,
       rate: l.rate!,
@@ -192,6 +228,8 @@ export class LabTarget implements Target {
     if (p.programming && !signal?.aborted) {
       this.onProgress(`${trial.id}: programming probe, ${p.programming.changes} adds and removes`);
       const base = this.services.length;
+      // With real kube-proxy, its own histograms over the same window sit beside the black-box times.
+      const kpBefore = isRealKubeProxyDatapath(dp) ? await dp.programming() : undefined;
       const r = await runProgrammingProbe(
         dp,
         (k) => probeService(k, base, trial.endpoints, lab.podIps.length),
@@ -201,6 +239,7 @@ export class LabTarget implements Target {
         signal,
       );
       Object.assign(metrics, r.metrics);
+      if (kpBefore && isRealKubeProxyDatapath(dp)) Object.assign(metrics, kubeProxyProbeMetrics(kpBefore, await dp.programming()));
       if (r.errors.length) problems.push(`programming: ${r.errors.length}/${p.programming.changes} changes not timed (${r.errors.slice(0, 3).join('; ')})`);
     }
     if (signal?.aborted) return { status: 'failed', reason: 'interrupted', metrics };
@@ -209,15 +248,22 @@ export class LabTarget implements Target {
 
   async teardown(): Promise<void> {
     const dp = this.dp;
+    const kubeProxy = this.kubeProxy;
     this.dp = undefined;
+    this.kubeProxy = undefined;
     this.dnsServer = undefined;
     try {
       await dp?.uninstall();
     } finally {
-      if (this.lab) {
-        const lab = this.lab;
-        this.lab = undefined;
-        await labDown(lab);
+      try {
+        // After the datapath: real kube-proxy's uninstall still talks to the apiserver.
+        await kubeProxy?.stop();
+      } finally {
+        if (this.lab) {
+          const lab = this.lab;
+          this.lab = undefined;
+          await labDown(lab);
+        }
       }
     }
   }

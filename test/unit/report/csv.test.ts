@@ -11,3 +11,14 @@ describe('trialsCsv', () => {
     expect(rows.find((r) => r.metric === 'http.achievedRps')).toMatchObject({ value: '100', unit: 'req/s', p50: '' });
   });
 });
+
+describe('trialsCsv with a max-rate search', () => {
+  it('carries http.maxRateAtSlo and its steps as value rows', () => {
+    const t = trial({ datapath: 'ebpf', services: 20 }, [900], [50]);
+    t.metrics['http.maxRateAtSlo'] = { unit: 'req/s', value: 1200 };
+    t.metrics['http.maxRateSteps'] = { unit: 'count', value: 4 };
+    const rows = parse(trialsCsv(run([t])), { columns: true }) as Record<string, string>[];
+    expect(rows.find((r) => r.metric === 'http.maxRateAtSlo')).toMatchObject({ datapath: 'ebpf', services: '20', value: '1200', unit: 'req/s', p99: '' });
+    expect(rows.find((r) => r.metric === 'http.maxRateSteps')).toMatchObject({ value: '4', unit: 'count' });
+  });
+});

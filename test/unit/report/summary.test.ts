@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { markdownSummary, summarize } from '../../../src/report/summary.js';
+import { markdownSummary, summarize, summarizeMaxRate } from '../../../src/report/summary.js';
+import type { TrialResult } from '../../../src/results/model.js';
 import { run, trial } from '../../fixtures/run-fixture.js';
 
 describe('summary', () => {
@@ -24,5 +25,59 @@ describe('summary', () => {
     expect(md).toMatch(/\| ipvs \| 100 \| nc \| new \| 0\/1 \| – \|/);
     expect(md).toMatch(/## Trials not counted[\s\S]*\| iptables-100-nc-r3 \| invalid \| generator fell behind \|/);
     expect(md).toMatch(/\| ipvs-100-nc-r1 \| skipped \| kernel has no IP_VS \|/);
+  });
+
+});
+
+describe('summary of max-rate searches', () => {
+  const search = { sloP99: 2000, minRate: 200, maxRate: 1600, resolution: 0.1, maxSteps: 4 };
+  const searchTrial = (datapath: 'ebpf' | 'iptables', repeat: number, maxRate: number, p99: number, over: Partial<TrialResult> = {}) => {
+    const t = trial({ datapath, services: 20, repeat }, [p99], [50]);
+    return {
+      ...t,
+      id: `${datapath}-20-max-r${repeat}`,
+      load: { ...t.load, name: 'max', rate: undefined, search },
+      reason: `${maxRate * 2} req/s failed: p99 3000 µs > SLO 2000 µs`,
+      metrics: {
+        ...t.metrics,
+        'http.maxRateAtSlo': { unit: 'req/s', value: maxRate },
+        'http.maxRateSteps': { unit: 'count', value: repeat + 2 },
+      },
+      ...over,
+    } satisfies TrialResult;
+  };
+  const r = run([
+    trial({ datapath: 'ebpf', services: 20 }, [100], [50]),
+    searchTrial('ebpf', 1, 800, 900),
+    searchTrial('ebpf', 2, 1200, 1500),
+    searchTrial('ebpf', 3, 1000, 1100),
+    searchTrial('iptables', 1, 1600, 700, { reason: 'search.maxRate 1,600 req/s reached with p99 ≤ 2.00ms; the true max is higher' }),
+    searchTrial('iptables', 2, 400, 90_000, { status: 'invalid', reason: 'the load generator, not the datapath, stopped the search at 800 req/s: generator busy 95%' }),
+  ]);
+
+  it('gives each search load a row: median max rate over valid reps, their range, latency at the max, steps', () => {
+    const rows = summarizeMaxRate(r);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]).toMatchObject({ datapath: 'ebpf', load: 'max', sloP99Us: 2000, ceiling: 1600, ok: 3, total: 3, maxRates: [800, 1200, 1000], steps: 5 });
+    expect(rows[0]!.vip!.max).toBeLessThan(1600);
+    expect(rows[1]).toMatchObject({ datapath: 'iptables', ok: 1, total: 2, maxRates: [1600] });
+  });
+
+  it('renders a "Max rate at SLO" table apart from the fixed-rate table, and keeps invalid searches out of it', () => {
+    const md = markdownSummary(r);
+    expect(md).toMatch(/\| ebpf \| 20 \| nc \| new \| 1\/1 \|/);
+    expect(md).not.toMatch(/\| ebpf \| 20 \| max \| new \| 3\/3 \| \d/); // not in the fixed-rate table
+    expect(md).toMatch(/## Max rate at SLO/);
+    expect(md).toMatch(/\| ebpf \| 20 \| max \| new \| 2.00ms \| 3\/3 \| 1,000 \| 800–1,200 \| 1.10ms \| 1.50ms \| 5 \| 1600 req\/s failed: p99 3000 µs > SLO 2000 µs \|/);
+    // An answer at search.maxRate is a lower bound; the invalid repetition's 400 is not counted.
+    expect(md).toMatch(/\| iptables \| 20 \| max \| new \| 2.00ms \| 1\/2 \| ≥ 1,600 \| – \| 700µs \| 700µs \| 4 \| search\.maxRate 1,600 req\/s reached/);
+    expect(md).toMatch(/\| iptables-20-max-r2 \| invalid \| the load generator, not the datapath/);
+  });
+
+  it('shows only the max-rate table when every load is a search', () => {
+    const md = markdownSummary(run([searchTrial('ebpf', 1, 800, 900)]));
+    expect(md).not.toMatch(/\| datapath \| services \| load \| conn \| valid \|/);
+    expect(md).toMatch(/## Max rate at SLO[\s\S]*\| ebpf \| 20 \| max \|/);
+    expect(md).toMatch(/## What implemented each datapath\n\n- ebpf @ 20: lab: ebpf/);
   });
 });

@@ -36,6 +36,19 @@ describe('planTrials', () => {
   it('estimates the load time', () => {
     expect(plannedSeconds(trials)).toBe(8 * 3 + 8 * 3.5);
   });
+
+  it('counts every step a max-rate search may take', () => {
+    const s = parseScenario(
+      `name: p
+datapaths: [ebpf]
+services: { counts: [100] }
+loads:
+  - { name: mr, duration: 2s, warmup: 1s, search: { sloP99: 2ms, minRate: 100, maxRate: 800, maxSteps: 5 } }
+`,
+      'p.yaml',
+    );
+    expect(plannedSeconds(planTrials(s))).toBe(5 * 3);
+  });
 });
 
 describe('planTrials with probes', () => {
