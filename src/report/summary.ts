@@ -166,6 +166,12 @@ export function markdownSummary(run: Run): string {
       `| ${r.datapath} | ${r.services.toLocaleString('en-US')} | ${r.load} | ${r.connection} | ${r.ok}/${r.total} | ${cell(r.vip, 'p50')} | ${cell(r.vip, 'p99')} | ${cell(r.vip, 'p999')} | ${cell(r.direct, 'p50')} | ${delta} | ${spread(r.repP50s)} | ${r.achievedRps === undefined ? '–' : Math.round(r.achievedRps)} |`,
     );
   }
+  const retransmitted = run.trials.filter((t) => t.status === 'ok' && (scalarOf(t, 'tcp.synRetransmits') ?? 0) > 0);
+  if (retransmitted.length) {
+    // A retransmitted SYN waits a full initial RTO (1 s): a p99 near 1 s is dropped packets, not a slow datapath.
+    lines.push('', 'SYN retransmits (each one is a connection that waited 1 s): ' +
+      retransmitted.map((t) => `${t.id} ${scalarOf(t, 'tcp.synRetransmits')}`).join(', ') + '.');
+  }
   if (maxRates.length) lines.push('', ...maxRateMarkdown(maxRates));
   const notOk = run.trials.filter((t) => t.status !== 'ok');
   if (notOk.length) {

@@ -22,6 +22,7 @@ import { isRealKubeProxyDatapath } from '../../controlplane/real-kube-proxy-data
 import { kubeProxyProbeMetrics } from '../../controlplane/kube-proxy-probe-metrics.js';
 import { saveState } from './state.js';
 import { labDown, labUp, type Lab } from './topology.js';
+import { readNetstat, SYN_RETRANSMITS } from './tcp-counters.js';
 
 /** Connections used to prove a freshly switched datapath carries VIP traffic. */
 const VERIFY_CONNECTIONS = 40;
@@ -180,10 +181,13 @@ export class LabTarget implements Target {
       seed: trial.repeat,
     };
     const before = await dp.decisions();
+    const synBefore = (await readNetstat(lab.clientNs))[SYN_RETRANSMITS] ?? 0;
     const r = await spawnOpenLoop(cfg, this.where, signal);
     const seen = (await dp.decisions()) - before;
+    const synAfter = (await readNetstat(lab.clientNs))[SYN_RETRANSMITS] ?? 0;
     const metrics = openLoopMetrics(r);
     metrics['datapath.decisions'] = { unit: 'count', value: seen };
+    metrics['tcp.synRetransmits'] = { unit: 'count', value: synAfter - synBefore };
     if (signal?.aborted) return { status: 'failed', reason: 'interrupted', metrics };
     const vip = r.groups.find((g) => g.name === 'vip')!;
     // New connections each take one decision; a keep-alive pool takes one per connection.

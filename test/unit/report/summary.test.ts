@@ -25,8 +25,14 @@ describe('summary', () => {
     expect(md).toMatch(/\| ipvs \| 100 \| nc \| new \| 0\/1 \| – \|/);
     expect(md).toMatch(/## Trials not counted[\s\S]*\| iptables-100-nc-r3 \| invalid \| generator fell behind \|/);
     expect(md).toMatch(/\| ipvs-100-nc-r1 \| skipped \| kernel has no IP_VS \|/);
+    expect(md).not.toMatch(/SYN retransmits/);
   });
 
+  it('names the valid trials whose client retransmitted SYNs, since each one adds a second to the tail', () => {
+    const t = trial({ datapath: 'iptables', services: 100, repeat: 1 }, [100], [50]);
+    const withRtx = run([{ ...t, metrics: { ...t.metrics, 'tcp.synRetransmits': { unit: 'count', value: 12 } } }]);
+    expect(markdownSummary(withRtx)).toMatch(/SYN retransmits \(each one is a connection that waited 1 s\): iptables-100-nc-r1 12\./);
+  });
 });
 
 describe('summary of max-rate searches', () => {

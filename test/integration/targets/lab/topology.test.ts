@@ -33,6 +33,15 @@ describe('lab topology (root, real namespaces)', () => {
     expect(links.split('\n').filter(Boolean).map((l) => l.split(':')[1]!.trim().split('@')[0])).toEqual(['lo', 'eth0', 'veth-client']);
   });
 
+  it('steers node-a\'s receive work off the generator CPU and gives the client monotonic TCP timestamps', async () => {
+    const l = lab!;
+    const rps = await exec(['ip', 'netns', 'exec', l.nodeNs, 'cat', '/sys/class/net/veth-client/queues/rx-0/rps_cpus']);
+    if (l.serverCpu === undefined) expect(Number.parseInt(rps.stdout.replace(/,/g, ''), 16)).toBe(0);
+    else expect(BigInt(`0x${rps.stdout.trim().replace(/,/g, '')}`)).toBe(1n << BigInt(l.serverCpu));
+    const ts = await exec(['sysctl', '-n', 'net.ipv4.tcp_timestamps'], { netns: l.clientNs });
+    expect(ts.stdout.trim()).toBe('2');
+  });
+
   it('fails fast for a VIP no datapath handles', async () => {
     const t0 = Date.now();
     const r = await exec(['curl', '-s', '--max-time', '3', `http://${serviceVip(5)}/`], { netns: lab!.clientNs, allowFailure: true });
