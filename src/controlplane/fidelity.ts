@@ -91,6 +91,15 @@ function render(x: unknown): string {
 const unhash = (s: string) => s.replace(/^(service|endpoint|external|firewall)-[A-Z2-7]{8}-/, '$1-');
 
 /**
+ * A set element with statements or a comment is `{elem: {val, counter, comment, …}}` in nft's
+ * JSON; the value alone is what identifies it (counters and comments are not structure).
+ */
+function unwrapElem(e: unknown): unknown {
+  const inner = (e as { elem?: { val?: unknown } } | null)?.elem;
+  return inner && typeof inner === 'object' && 'val' in inner ? inner.val : e;
+}
+
+/**
  * Parses `nft -j list table ip kube-proxy` into chains (with hook info as a pseudo-rule), maps and
  * sets (elements as sorted pseudo-rules), with hashed chain names removed and the apiserver's
  * own service dropped.
@@ -105,6 +114,17 @@ export function normalizeNft(json: string): RuleStructure {
     return x;
   };
   const isApiserver = (s: string) => s.includes(`-${APISERVER_SERVICE}/`) || s.includes(`${APISERVER_SERVICE}/`);
+  // The apiserver's ClusterIP (found through its service-ips element) is also in @cluster-ips,
+  // where an element is a bare address with no name to recognise it by.
+  const apiserverVips = new Set<string>();
+  for (const item of doc.nftables) {
+    for (const e of (item.map?.elem as unknown[] | undefined) ?? []) {
+      const [key, verdict] = e as [unknown, unknown];
+      const vip = (unwrapElem(key) as { concat?: unknown[] }).concat?.[0];
+      if (typeof vip === 'string' && isApiserver(render(verdict))) apiserverVips.add(vip);
+    }
+  }
+  const isApiserverIp = (rendered: string) => [...apiserverVips].some((v) => rendered.includes(JSON.stringify(v)));
   for (const item of doc.nftables) {
     const [kind, body] = Object.entries(item)[0] as [string, Record<string, unknown>];
     if (kind === 'chain') {
@@ -121,9 +141,14 @@ export function normalizeNft(json: string): RuleStructure {
       if (!out.has(chain)) out.set(chain, []);
       out.get(chain)!.push(rule);
     } else if (kind === 'map' || kind === 'set') {
-      const elems = ((body.elem as unknown[]) ?? []).map((e) => render(deepUnhash(e))).filter((e) => !isApiserver(e));
-      // The apiserver's VIP is the first of the service range; its element has no readable name.
-      const header = `type ${render(body.type)}${body.map ? ` : ${render(body.map)}` : ''}${body.flags ? ` flags ${render(body.flags)}` : ''}`;
+      const elems = ((body.elem as unknown[]) ?? [])
+        .map((e) => render(deepUnhash(Array.isArray(e) ? e.map(unwrapElem) : unwrapElem(e))))
+        .filter((e) => !isApiserver(e) && !isApiserverIp(e));
+      // A set's element statements (e.g. `counter`) show once, in the header; the per-element
+      // counter values differ run to run and are dropped from the elements by unwrapElem.
+      const header =
+        `type ${render(body.type)}${body.map ? ` : ${render(body.map)}` : ''}${body.flags ? ` flags ${render(body.flags)}` : ''}` +
+        `${body.stmt ? ` stmt ${render(body.stmt)}` : ''}`;
       out.set(`${kind} ${body.name as string}`, [header, ...elems.sort()]);
     } else if (kind === 'counter') {
       out.set(`counter ${body.name as string}`, []);

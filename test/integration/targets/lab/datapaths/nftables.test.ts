@@ -6,7 +6,7 @@ describe('nftables datapath', () => {
   datapathContract({
     name: 'nftables',
     iptables: 'nft',
-    describeMatches: /^lab: kube-proxy-shaped nftables \(nftables v[\d.]+\), 308 rules, 50 service-ips elements$/,
+    describeMatches: /^lab: kube-proxy-shaped nftables \(nftables v[\d.]+\), 72 rules, 50 service-ips elements$/,
     leftovers: async (lab) => (await exec(['nft', 'list', 'ruleset'], { netns: lab.nodeNs })).stdout.trim(),
   });
 });

@@ -1,8 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { backgroundServices } from '../../../../../src/targets/lab/addressing.js';
+import { backgroundServices, dnsService } from '../../../../../src/targets/lab/addressing.js';
 import {
+  kubeProxyEndpointOrder,
   nftAddServiceText,
-  nftEndpointChain,
+  nftAddServicesText,
+  nftDnatRule,
   nftRemoveServiceText,
   nftRuleset,
   nftServiceChain,
@@ -12,59 +14,89 @@ import {
 
 const count = (text: string, re: RegExp) => text.split('\n').filter((l) => re.test(l)).length;
 
-describe('nftRuleset', () => {
-  it('names chains like kube-proxy: 8-char hash, then ns/name/proto/port', () => {
+describe('nftRuleset (kube-proxy v1.37 nftables shape)', () => {
+  it('names service chains like kube-proxy: 8-char hash, then ns/name/proto/port', () => {
     const [svc] = backgroundServices(1, 1, 1);
     expect(nftServiceChain(svc!)).toMatch(/^service-[A-Z2-7]{8}-bench\/svc-0\/tcp\/p80$/);
-    expect(nftEndpointChain(svc!, svc!.endpoints[0]!)).toMatch(/^endpoint-[A-Z2-7]{8}-bench\/svc-0\/tcp\/p80__198\.18\.2\.10\/8080$/);
-    // The names kube-proxy's own tests expect for ns1/svc1:p80 → 10.180.0.1:80.
-    const ns1 = { ...svc!, namespace: 'ns1', name: 'svc1' };
-    expect(nftServiceChain(ns1)).toBe('service-ULMVA6XW-ns1/svc1/tcp/p80');
-    expect(nftEndpointChain(ns1, { ip: '10.180.0.1', port: 80 })).toBe('endpoint-5OJB2KTY-ns1/svc1/tcp/p80__10.180.0.1/80');
+    // The name kube-proxy's own tests expect for ns1/svc1:p80.
+    expect(nftServiceChain({ ...svc!, namespace: 'ns1', name: 'svc1' })).toBe('service-ULMVA6XW-ns1/svc1/tcp/p80');
   });
 
-  it('with no services is a table with the base chains and an empty map', () => {
+  it('with no services has the sets, maps, filter and nat hook chains, and empty service maps', () => {
     const r = nftRuleset([]);
     expect(r.elements).toBe(0);
     expect(r.text).toMatch(/^add table ip kube-proxy\ndelete table ip kube-proxy\n/);
-    expect(r.text).toContain('add chain ip kube-proxy nat-prerouting { type nat hook prerouting priority dstnat ; }');
+    for (const set of ['hairpin-connections', 'cluster-ips', 'nodeport-ips']) expect(r.text).toContain(`add set ip kube-proxy ${set} {`);
+    for (const map of ['no-endpoint-services', 'no-endpoint-nodeports', 'firewall-ips', 'service-ips', 'service-nodeports']) {
+      expect(r.text).toContain(`add map ip kube-proxy ${map} {`);
+    }
+    expect(r.text).toContain('add chain ip kube-proxy filter-prerouting-pre-dnat { type filter hook prerouting priority -110 ; }');
     expect(r.text).toContain('add chain ip kube-proxy nat-output { type nat hook output priority -100 ; }');
-    expect(r.text).toContain('ip daddr . meta l4proto . th dport vmap @service-ips');
-    expect(count(r.text, /^add element/)).toBe(0);
+    expect(r.text).toContain('add rule ip kube-proxy filter-forward ct state new jump cluster-ips-check');
+    expect(r.text).toContain('add rule ip kube-proxy services ip daddr . meta l4proto . th dport vmap @service-ips');
+    expect(r.text).toContain('add rule ip kube-proxy services ip daddr @cluster-ips ip saddr != 198.18.0.0/16 meta mark set meta mark | 0x4000');
+    expect(r.text).toContain('add rule ip kube-proxy cluster-ips-check ip daddr 198.19.0.0/16 drop');
+    expect(r.text).not.toContain('mark-for-masquerade');
+    expect(r.text).not.toMatch(/add chain ip kube-proxy endpoint-/);
+    // Only node-a's own address, in nodeport-ips.
+    expect(count(r.text, /^add element/)).toBe(1);
+    expect(r.rules).toBe(count(r.text, /^add rule /));
   });
 
-  it('has one map element, one service chain and k endpoint chains per service', () => {
+  it('declares every chain before the first rule (a jump needs its target)', () => {
+    const lines = nftRuleset([]).text.split('\n');
+    expect(lines.findLastIndex((l) => l.startsWith('add chain'))).toBeLessThan(lines.findIndex((l) => l.startsWith('add rule')));
+  });
+
+  it('has one service chain with one rule, one cluster-ips and one service-ips element per service', () => {
     const svcs = backgroundServices(2500, 3, 4);
     const r = nftRuleset(svcs);
     expect(r.elements).toBe(2500);
-    expect(count(r.text, /^add chain ip kube-proxy service-/)).toBe(2500);
-    expect(count(r.text, /^add chain ip kube-proxy endpoint-/)).toBe(7500);
-    expect(count(r.text, /dnat to 198\.18\.2\.\d+:8080$/)).toBe(7500);
+    expect(count(r.text, /^add chain ip kube-proxy service-[A-Z2-7]{8}-/)).toBe(2500);
+    expect(count(r.text, /^add rule ip kube-proxy service-\S+ meta l4proto tcp dnat ip addr \. port to numgen random mod 3 map /)).toBe(2500);
     // elements are chunked, 1000 per statement
     expect(count(r.text, /^add element ip kube-proxy service-ips/)).toBe(3);
+    expect(count(r.text, /^add element ip kube-proxy cluster-ips/)).toBe(3);
     expect((r.text.match(/ : goto service-/g) ?? []).length).toBe(2500);
     expect(r.rules).toBe(count(r.text, /^add rule /));
-    expect(r.rules).toBe(8 + svcs.reduce((a, s) => a + serviceRuleCount(s), 0));
+    expect(r.rules).toBe(22 + svcs.reduce((a, s) => a + serviceRuleCount(s), 0));
   });
 
-  it('spreads over every endpoint with numgen random mod k, each index once', () => {
-    const [svc] = backgroundServices(1, 5, 8);
-    const text = nftAddServiceText(svc!);
-    const m = /numgen random mod (\d+) vmap \{ (.*) \}/.exec(text);
-    expect(m?.[1]).toBe('5');
-    const idx = m![2]!.split(' , ').map((e) => Number(e.split(' : ')[0]));
-    expect(idx).toEqual([0, 1, 2, 3, 4]);
-    expect(text).toContain('ip saddr != 198.18.0.0/16 jump mark-for-masquerade');
-    expect(text).toMatch(/add element ip kube-proxy service-ips \{ 198\.19\.1\.0 \. tcp \. 80 : goto service-/);
+  it('dnats with numgen random mod k into an address . port map, endpoints in kube-proxy order', () => {
+    const svc = { ...backgroundServices(1, 1, 1)[0]!, endpoints: [11, 100, 10, 9].map((n) => ({ ip: `198.18.2.${n}`, port: 8080 })) };
+    // kube-proxy sorts "ip:port" strings: "…2.100:8080" < "…2.10:8080" ('0' < ':') < "…2.11:8080" < "…2.9:8080"
+    expect(kubeProxyEndpointOrder(svc.endpoints).map((e) => e.ip)).toEqual(['198.18.2.100', '198.18.2.10', '198.18.2.11', '198.18.2.9']);
+    expect(nftDnatRule(svc)).toBe(
+      'meta l4proto tcp dnat ip addr . port to numgen random mod 4 map { 0 : 198.18.2.100 . 8080 , 1 : 198.18.2.10 . 8080 , 2 : 198.18.2.11 . 8080 , 3 : 198.18.2.9 . 8080 }',
+    );
   });
 
-  it('removes a service by unmapping first, then flushing and deleting its chains', () => {
+  it('dnats a single-endpoint service directly, with its own protocol (DNS over UDP)', () => {
+    expect(nftDnatRule(dnsService(10))).toBe('meta l4proto udp dnat to 198.18.2.250:53');
+    expect(nftAddServiceText(dnsService(10))).toMatch(/add element ip kube-proxy service-ips \{ 198\.19\.0\.10 \. udp \. 53 : goto service-[A-Z2-7]{8}-kube-system\/kube-dns\/udp\/p53 \}/);
+  });
+
+  it('rejects a service without endpoints through no-endpoint-services, with no chain', () => {
+    const svc = { ...backgroundServices(1, 1, 1)[0]!, endpoints: [] };
+    const text = nftAddServiceText(svc);
+    expect(text).not.toContain('add chain');
+    expect(text).toContain('add element ip kube-proxy cluster-ips { 198.19.1.0 }');
+    expect(text).toContain('add element ip kube-proxy no-endpoint-services { 198.19.1.0 . tcp . 80 comment "bench/svc-0:p80" : goto reject-chain }');
+    expect(text).not.toContain('service-ips');
+    expect(nftRemoveServiceText(svc)).toContain('delete element ip kube-proxy no-endpoint-services { 198.19.1.0 . tcp . 80 }');
+  });
+
+  it('adds chains before the elements that point at them', () => {
+    const lines = nftAddServicesText(backgroundServices(3, 2, 2)).trim().split('\n');
+    expect(lines.findLastIndex((l) => l.startsWith('add rule'))).toBeLessThan(lines.findIndex((l) => l.startsWith('add element')));
+  });
+
+  it('removes a service by unmapping first, then flushing and deleting its chain', () => {
     const [svc] = backgroundServices(1, 2, 2);
     const lines = nftRemoveServiceText(svc!).trim().split('\n');
-    expect(lines[0]).toBe('delete element ip kube-proxy service-ips { 198.19.1.0 . tcp . 80 }');
-    expect(lines.filter((l) => l.startsWith('flush chain'))).toHaveLength(3);
-    expect(lines.filter((l) => l.startsWith('delete chain'))).toHaveLength(3);
-    expect(lines.findIndex((l) => l.startsWith('delete chain'))).toBeGreaterThan(lines.findLastIndex((l) => l.startsWith('flush')));
+    expect(lines[0]).toBe('delete element ip kube-proxy cluster-ips { 198.19.1.0 }');
+    expect(lines[1]).toBe('delete element ip kube-proxy service-ips { 198.19.1.0 . tcp . 80 }');
+    expect(lines.slice(2)).toEqual([`flush chain ip kube-proxy ${nftServiceChain(svc!)}`, `delete chain ip kube-proxy ${nftServiceChain(svc!)}`]);
   });
 
   it('counts on the service-ips map and sums its element counters', () => {
