@@ -35,6 +35,8 @@ export function mergeOpenLoopResults(parts: readonly OpenLoopResult[]): OpenLoop
     abandoned: sum((p) => p.abandoned),
     cpuWait: max((p) => p.cpuWait ?? 0),
     maxRssBytes: max((p) => p.maxRssBytes ?? 0),
+    gcShare: max((p) => p.gcShare ?? 0),
+    gcMaxPauseUs: max((p) => p.gcMaxPauseUs ?? 0),
     workers: sum((p) => p.workers ?? 1),
   };
 }

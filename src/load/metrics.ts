@@ -35,6 +35,8 @@ export function openLoopMetrics(r: OpenLoopResult): Record<string, Metric> {
   m['generator.busy'] = { unit: 'ratio', value: round3(r.busy) };
   if (r.cpuWait !== undefined) m['generator.cpuWait'] = { unit: 'ratio', value: round3(r.cpuWait) };
   if (r.maxRssBytes !== undefined) m['generator.maxRss'] = { unit: 'bytes', value: r.maxRssBytes };
+  if (r.gcShare !== undefined) m['generator.gcShare'] = { unit: 'ratio', value: round3(r.gcShare) };
+  if (r.gcMaxPauseUs !== undefined) m['generator.gcMaxPause'] = { unit: 'us', value: r.gcMaxPauseUs };
   if (r.workers !== undefined) m['generator.workers'] = { unit: 'count', value: r.workers };
   return m;
 }

@@ -1,5 +1,5 @@
 import { connect, type Socket } from 'node:net';
-import { performance } from 'node:perf_hooks';
+import { performance, PerformanceObserver } from 'node:perf_hooks';
 import { encodeHistogram, newHistogram, type Histogram } from '../results/histogram.js';
 import { prng } from '../util/prng.js';
 import { ResponseReader } from './response-reader.js';
@@ -239,6 +239,17 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
     nextAt = cfg.arrival === 'poisson' ? nextAt - Math.log(1 - rand()) * intervalMs : start + (i + 1) * intervalMs;
     i++;
   };
+  // GC pauses stop the scheduler too; recorded so that a lagging trial says whether GC was why.
+  let gcPauseMs = 0;
+  let gcMaxPauseMs = 0;
+  const gcObserver = new PerformanceObserver((list) => {
+    for (const e of list.getEntries()) {
+      if (e.startTime < measureFrom) continue;
+      gcPauseMs += e.duration;
+      gcMaxPauseMs = Math.max(gcMaxPauseMs, e.duration);
+    }
+  });
+  gcObserver.observe({ entryTypes: ['gc'] });
   const cpu0 = process.cpuUsage();
   let cpuAtMeasure: NodeJS.CpuUsage | undefined;
   let workAtMeasure = 0;
@@ -287,6 +298,7 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
         }
       }
       const t = now;
+      const i0 = i;
       while (i < total && nextAt <= now) {
         const intended = nextAt;
         const g = groups[i % groups.length]!;
@@ -298,7 +310,9 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
         send(g, intended);
         advance();
       }
-      workMs += performance.now() - t;
+      // Only a tick that sent counts as work. workMs is a captured double, so every assignment
+      // boxes a new heap number: doing it on each idle spin was garbage at ~100k spins/s.
+      if (i !== i0) workMs += performance.now() - t;
       if (i < total) {
         const wait = nextAt - performance.now();
         // Sleep with a timer only when the next send is far off; timers fire ~1 ms late, so
@@ -321,6 +335,7 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
   });
 
   const end = performance.now();
+  gcObserver.disconnect();
   const cpu = process.cpuUsage(cpuAtMeasure ?? cpu0);
   const waitMs = (schedWaitNs() - waitAtMeasure) / 1e6;
   stopping = true;
@@ -345,6 +360,8 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
     busy: (workMs - workAtMeasure) / Math.max(1, end - measureFrom),
     abandoned,
     cpuWait: waitMs / Math.max(1, end - measureFrom),
+    gcShare: gcPauseMs / Math.max(1, end - measureFrom),
+    gcMaxPauseUs: Math.round(gcMaxPauseMs * 1000),
     maxRssBytes: process.resourceUsage().maxRSS * 1024,
     workers: 1,
   };

@@ -56,7 +56,8 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = DEFAU
     reasons.push(`achieved ${r.achievedRps.toFixed(0)} req/s of ${r.targetRps} targeted (< ${limits.minAchievedRatio * 100}%)`);
   }
   if (input.lagP99Us > limits.maxLagP99Us) {
-    reasons.push(`generator schedule lag p99 ${input.lagP99Us} µs > ${limits.maxLagP99Us} µs: the generator fell behind`);
+    const gc = r.gcMaxPauseUs ? ` (its GC paused it ${((r.gcShare ?? 0) * 100).toFixed(1)}% of the time, up to ${r.gcMaxPauseUs} µs at once)` : '';
+    reasons.push(`generator schedule lag p99 ${input.lagP99Us} µs > ${limits.maxLagP99Us} µs: the generator fell behind${gc}`);
   }
   if (r.busy > limits.maxBusy) reasons.push(`generator busy ${(r.busy * 100).toFixed(0)}% of the time: it was the bottleneck`);
   const wait = waitReason(r.cpuWait, limits);

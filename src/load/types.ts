@@ -63,6 +63,9 @@ export interface OpenLoopResult {
   cpuWait?: number;
   /** Peak resident memory of the generator process (the largest worker's). */
   maxRssBytes?: number;
+  /** Share of the window the generator's GC paused it, and its longest pause (µs). */
+  gcShare?: number;
+  gcMaxPauseUs?: number;
   /** Generator processes merged into this result. */
   workers?: number;
 }

@@ -32,6 +32,10 @@ describe('selfCheck', () => {
     expect(reasons[3]).toMatch(/50 errors in 1000 requests/);
     expect(reasons[4]).toMatch(/10 load-balancing decisions for 950 VIP connections/);
   });
+  it('says how much of a lagging generator\'s time went to its own GC', () => {
+    const [lag] = selfCheck({ result: result({ gcShare: 0.012, gcMaxPauseUs: 3400 }), lagP99Us: 2000 });
+    expect(lag).toBe('generator schedule lag p99 2000 µs > 1000 µs: the generator fell behind (its GC paused it 1.2% of the time, up to 3400 µs at once)');
+  });
   it('allows up to 1% shortfall and errors', () => {
     expect(selfCheck({ result: result({ achievedRps: 991 }, 995, { reset: 5 }), lagP99Us: 10 })).toEqual([]);
   });
