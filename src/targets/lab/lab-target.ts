@@ -2,7 +2,7 @@ import type { Metric } from '../../results/model.js';
 import { decodeHistogram, toDistribution } from '../../results/histogram.js';
 import { CLOSED_NEW_CONNECTION_UNSUPPORTED } from '../../load/closed-loop.js';
 import { closedLoopMetrics, openLoopMetrics } from '../../load/metrics.js';
-import { selfCheck, selfCheckClosed } from '../../load/self-check.js';
+import { DEFAULT_LIMITS, selfCheck, selfCheckClosed, type SelfCheckLimits } from '../../load/self-check.js';
 import { spawnClosedLoop, spawnOpenLoop } from '../../load/spawn.js';
 import type { OpenLoopConfig, TargetGroup } from '../../load/types.js';
 import type { Trial } from '../../scenario/plan.js';
@@ -68,6 +68,10 @@ export class LabTarget implements Target {
         },
       });
     }
+  }
+
+  private get limits(): SelfCheckLimits {
+    return { ...DEFAULT_LIMITS, maxLagP99Us: this.scenario.selfCheck.maxLagP99 };
   }
 
   private get where() {
@@ -158,6 +162,7 @@ export class LabTarget implements Target {
       const search = l.search;
       return runMaxRateTrial({
         search,
+        limits: this.limits,
         base: { groups, arrival: l.arrival, durationS: l.duration, warmupS: l.warmup, connection: l.connection,
           connections: l.connections, timeoutS: l.timeout, seed: trial.repeat },
         runStep: async (cfg) => {
@@ -192,11 +197,10 @@ export class LabTarget implements Target {
     const vip = r.groups.find((g) => g.name === 'vip')!;
     // New connections each take one decision; a keep-alive pool takes one per connection.
     const expected = l.connection === 'new' ? vip.ok : Math.min(1, vip.ok);
-    const reasons = selfCheck({
-      result: r,
-      lagP99Us: toDistribution(decodeHistogram(r.scheduleLag)).p99,
-      decisions: { seen, expected },
-    });
+    const reasons = selfCheck(
+      { result: r, lagP99Us: toDistribution(decodeHistogram(r.scheduleLag)).p99, decisions: { seen, expected } },
+      this.limits,
+    );
     return reasons.length ? { status: 'invalid', reason: reasons.join('; '), metrics } : { status: 'ok', metrics };
   }
 

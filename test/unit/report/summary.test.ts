@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { markdownSummary, summarize, summarizeMaxRate } from '../../../src/report/summary.js';
 import type { TrialResult } from '../../../src/results/model.js';
-import { run, trial } from '../../fixtures/run-fixture.js';
+import { dist, run, trial } from '../../fixtures/run-fixture.js';
 
 describe('summary', () => {
   const r = run([
@@ -21,11 +21,21 @@ describe('summary', () => {
 
   it('renders the datapath × services × load table and lists excluded trials apart', () => {
     const md = markdownSummary(r);
-    expect(md).toMatch(/\| iptables \| 100 \| nc \| new \| 2\/3 \| 100µs \| 300µs \| 300µs \| 50µs \| 50µs \| 100µs–300µs \| 100 \|/);
+    expect(md).toMatch(/\| iptables \| 100 \| nc \| new \| 2\/3 \| 100µs \| 300µs \| 300µs \| 50µs \| 50µs \| 100µs–300µs \| – \| 100 \|/);
     expect(md).toMatch(/\| ipvs \| 100 \| nc \| new \| 0\/1 \| – \|/);
     expect(md).toMatch(/## Trials not counted[\s\S]*\| iptables-100-nc-r3 \| invalid \| generator fell behind \|/);
     expect(md).toMatch(/\| ipvs-100-nc-r1 \| skipped \| kernel has no IP_VS \|/);
     expect(md).not.toMatch(/SYN retransmits/);
+  });
+
+  it('shows the generator\'s merged schedule-lag p99 beside the latency, and the lag bound in force', () => {
+    const t = trial({ datapath: 'ebpf', services: 100 }, [200], [150]);
+    const md = markdownSummary({
+      ...run([{ ...t, metrics: { ...t.metrics, 'http.scheduleLag': dist([3, 2500], 5) } }]),
+      scenario: { name: 'fixture', selfCheck: { maxLagP99: 5000 } },
+    });
+    expect(md).toMatch(/\| ebpf \| 100 \| nc \| new \| 1\/1 \| 200µs \|.*\| 2\.50ms \| 100 \|/);
+    expect(md).toMatch(/Trials with lag p99 over 5\.00ms are invalid/);
   });
 
   it('names the valid trials whose client retransmitted SYNs, since each one adds a second to the tail', () => {

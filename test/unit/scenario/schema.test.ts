@@ -56,3 +56,20 @@ loads:
     }
   });
 });
+
+describe('selfCheck limits', () => {
+  const base = 'name: s\ndatapaths: [ebpf]\nservices: { counts: [10] }\nloads: [{ name: a, rate: 10 }]\n';
+  it('defaults the schedule-lag bound to 1 ms and takes a duration for it', () => {
+    expect(parseScenario(base, 's.yaml').selfCheck).toEqual({ maxLagP99: 1000 });
+    expect(parseScenario(`${base}selfCheck: { maxLagP99: 5ms }\n`, 's.yaml').selfCheck).toEqual({ maxLagP99: 5000 });
+  });
+  it('rejects unknown limits with the line', () => {
+    let details: readonly string[] = [];
+    try {
+      parseScenario(`${base}selfCheck: { maxBusy: 1 }\n`, 's.yaml');
+    } catch (e) {
+      details = (e as DpbenchError).details;
+    }
+    expect(details.join('\n')).toMatch(/^s\.yaml:5:\d+ selfCheck/m);
+  });
+});
