@@ -25,6 +25,11 @@ export interface ControlPlaneOptions {
   controllerManager?: boolean;
   /** Called with each process right after it starts, so a caller can record it for `dpbench cleanup`. */
   onProcess?: (p: { pid: number; comm: string }) => void | Promise<void>;
+  /**
+   * Directory to create the control plane's state dir in (default: the system temp dir). The lab
+   * passes its run dir, so `dpbench cleanup` removes the certificates and etcd data of a killed run.
+   */
+  parentDir?: string;
 }
 
 export interface ControlPlane {
@@ -79,7 +84,7 @@ export async function startControlPlane(opts: ControlPlaneOptions = {}): Promise
   const cmBin = withCm ? await componentBinary('kube-controller-manager', binDir) : '';
   const etcdBinary = opts.etcdBinary ?? (await componentBinary('etcd', binDir).catch(() => 'etcd'));
 
-  const stateDir = await mkdtemp(join(tmpdir(), 'dpbench-cp-'));
+  const stateDir = await mkdtemp(join(opts.parentDir ?? tmpdir(), 'dpbench-cp-'));
   const started: { stop(): Promise<void> }[] = [];
   let stopping: Promise<void> | undefined;
   const stop = () =>

@@ -17,6 +17,8 @@ export interface LabKubeProxyOptions {
 
 export interface LabKubeProxy {
   proxy: KubeProxy;
+  /** The relay process inside node-a that carries kube-proxy's API traffic. */
+  relay: NetnsRelay;
   /** Admin client for the lab's Nodes, Services and EndpointSlices. */
   objects: LabObjects;
   /** Stops kube-proxy, removes its rules with `kube-proxy --cleanup`, closes the relay. Idempotent. */
@@ -73,7 +75,7 @@ export async function startLabKubeProxy(o: LabKubeProxyOptions): Promise<LabKube
       stateDir: o.cp.stateDir,
       minSyncPeriod: o.minSyncPeriod,
     });
-    return { proxy, objects, stop };
+    return { proxy, relay, objects, stop };
   } catch (e) {
     await stop().catch(() => {});
     throw e;

@@ -22,6 +22,8 @@ export interface RealKubeProxyBackendOptions {
    * nft) inherit it.
    */
   cpu?: number;
+  /** Where the control plane keeps its state (the lab's run dir, so `dpbench cleanup` removes it). */
+  parentDir?: string;
 }
 
 /**
@@ -66,7 +68,7 @@ export async function startRealKubeProxyBackend(o: RealKubeProxyBackendOptions =
     await componentBinary('kube-proxy', binDir);
     o.onProgress?.('kubeProxy: real: starting etcd and kube-apiserver');
     // kube-proxy needs only the API: no controller manager (the lab publishes its own EndpointSlices).
-    cp = await startControlPlane({ binDir, controllerManager: false, onProcess });
+    cp = await startControlPlane({ binDir, controllerManager: false, onProcess, parentDir: o.parentDir });
   } catch (e) {
     if (!(e instanceof DpbenchError && e.code === 'ENVIRONMENT')) throw e;
     unavailable = `kubeProxy: real: ${e.message}: ${e.hint}`;

@@ -74,6 +74,8 @@ class RealKubeProxy implements RealKubeProxyDatapath {
     if (!this.kp) {
       this.kp = await startLabKubeProxy({ cp: this.o.cp, lab: this.ctx, mode: this.o.mode, binDir: this.o.binDir, minSyncPeriod: this.o.minSyncPeriod });
       await this.o.onProcess?.({ pid: this.kp.proxy.process.pid, comm: 'kube-proxy' });
+      // The relay is a node process inside node-a: deleting the namespace does not end it.
+      await this.o.onProcess?.({ pid: this.kp.relay.process.pid, comm: 'node' });
       await exec(['nft', '-f', '-'], { netns: this.ctx.nodeNs, input: countTableText });
     }
     const stale = [...this.services.values()];

@@ -96,6 +96,8 @@ describe('runScenario with lab.kubeProxy: real', async () => {
     const comms = [...rec.seen.values()];
     expect(comms).toEqual(expect.arrayContaining(['etcd', 'kube-apiserver', 'kube-proxy']));
     expect(comms.filter((c) => c === 'kube-proxy')).toHaveLength(2);
+    // Each kube-proxy's API relay (a node process inside node-a) is recorded too.
+    expect(comms.filter((c) => c === 'node')).toHaveLength(2);
     for (const [pid, comm] of rec.seen) expect(existsSync(`/proc/${pid}`), `${comm}(${pid}) still runs`).toBe(false);
     expect(hostRules()).toBe(rules);
   }, 240_000);

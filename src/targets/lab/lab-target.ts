@@ -60,6 +60,7 @@ export class LabTarget implements Target {
       this.kubeProxy = await startRealKubeProxyBackend({
         onProgress: this.onProgress,
         cpu: this.lab.serverCpu,
+        parentDir: this.lab.runDir,
         // In the lab's state before anything else happens, so `dpbench cleanup` can stop them
         // if this process is killed outright.
         onProcess: async (p) => {

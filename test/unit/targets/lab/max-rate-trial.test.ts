@@ -51,6 +51,20 @@ describe('runMaxRateTrial', () => {
     expect(m.reason).toMatch(/^\d+ req\/s failed: p99 5\d{3} µs > SLO 1000 µs$/);
   });
 
+  it('holds the generator to half the SLO, whatever the scenario\'s own lag bound', async () => {
+    // 600 µs of lag passes a 5 ms scenario bound but is more than half this 1 ms SLO.
+    const runStep = async (cfg: OpenLoopConfig): Promise<StepRun> => {
+      const r = await server(100_000).runStep(cfg);
+      const lag = newHistogram();
+      lag.recordValue(600);
+      return { ...r, result: { ...r.result, scheduleLag: encodeHistogram(lag) } };
+    };
+    const limits = { minAchievedRatio: 0.99, maxLagP99Us: 5000, maxBusy: 0.9, maxErrorRate: 0.01, maxCpuWait: 0.2, maxClosedCpu: 0.95 };
+    const m = await runMaxRateTrial({ search, base, runStep, limits });
+    expect(m.status).toBe('invalid');
+    expect(m.reason).toMatch(/stopped the search at 100 req\/s: .*schedule lag p99 \d+ µs > 500 µs/);
+  });
+
   it('gives 0 and the reason when even minRate misses the SLO, with no latency metrics', async () => {
     const m = await runMaxRateTrial({ search, base, runStep: server(50).runStep });
     expect(m.status).toBe('ok');
