@@ -95,7 +95,7 @@ export const LabOptionsSchema = z
     iptables: z
       .enum(['auto', 'nft', 'legacy'])
       .default('auto')
-      .describe('iptables backend; auto = legacy when installed (iptables-nft-restore is quadratic in chains), else nft'),
+      .describe('iptables backend; nft is what kube-proxy uses on nft hosts (per-rule cost ~5x legacy); auto = legacy when installed, since a full sync through iptables-nft-restore is quadratic, else nft'),
     generatorCpu: z.number().int().min(0).optional().describe('CPU for the load generator (default: 0 when there are 2+)'),
     serverCpu: z.number().int().min(0).optional().describe('CPU for the echo servers (default: the last CPU)'),
     kubeProxy: z

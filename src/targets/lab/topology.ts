@@ -45,9 +45,11 @@ export const newLabId = () => randomBytes(3).toString('hex');
 
 /**
  * `auto` picks iptables-legacy when it is installed. Both backends walk KUBE-SERVICES linearly per
- * new connection, but iptables-nft-restore (1.8.9, Debian 12) is quadratic in the number of chains:
- * measured here, 5,000 services took 38.8 s to load against 2.45 s with legacy, so a 40k-service
- * sweep would spend its time loading rules. `nft` stays selectable for fidelity checks.
+ * new connection (nft at ~20-30 ns a rule, legacy at ~4 ns), but iptables-nft-restore (1.8.9,
+ * Debian 12) is quadratic within one restore. Bulk installs are batched around that, but a
+ * service added or removed later is a full sync in one restore, as kube-proxy's are: with nft at
+ * 20k services that takes minutes, which programming probes cannot wait for. Scenarios about the
+ * per-connection cost (quickstart, shootout) choose `nft`, as kube-proxy does on nft hosts.
  */
 export async function resolveIptablesBackend(pref: LabOptions['iptables']): Promise<'nft' | 'legacy'> {
   if (pref !== 'auto') return pref;

@@ -69,43 +69,61 @@ export const JUMP_RULES: readonly (readonly string[])[] = [
  * declared then removed with -X. Services without endpoints get no nat rules (kube-proxy REJECTs
  * them in the filter table, which is not part of the NAT cost measured here).
  */
-export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: readonly string[] = []): IptablesRuleset {
-  const chains = ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'];
-  const rules: string[] = [
-    `-A KUBE-POSTROUTING -m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`,
-    `-A KUBE-POSTROUTING -j MARK --xor-mark ${MASQ_MARK}`,
-    `-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`,
-    `-A KUBE-MARK-MASQ -j MARK --or-mark ${MASQ_MARK}`,
-  ];
-  const svcRules: string[] = [];
-  const large = services.reduce((n, svc) => n + svc.endpoints.length, 0) > LARGE_CLUSTER_ENDPOINTS;
+/** The chains and rules of one service port, as kube-proxy writes them. */
+function serviceNatRules(svc: ServiceSpec, large: boolean): { chains: string[]; jump: string; rules: string[] } {
   const comment = (text: string) => (large ? '' : ` -m comment --comment ${text}`);
+  const n = svc.endpoints.length;
+  const spn = servicePortName(svc);
+  const proto = svc.protocol;
+  const svcChain = svcChainName(svc);
+  const chains = [svcChain];
+  const rules = [
+    `-A ${svcChain} -m comment --comment "${spn} cluster IP" -m ${proto} -p ${proto} -d ${svc.vip}/32 --dport ${svc.port} ! -s ${CLUSTER_POD_CIDR} -j KUBE-MARK-MASQ`,
+  ];
+  // kube-proxy writes a service's endpoints sorted by address (found by the fidelity test).
+  byAddress(svc.endpoints).forEach((ep, i) => {
+    const sep = sepChainName(svc, ep);
+    chains.push(sep);
+    const stat = i < n - 1 ? ` -m statistic --mode random --probability ${endpointProbability(i, n)}` : '';
+    rules.push(`-A ${svcChain}${comment(`"${spn} -> ${ep.ip}:${ep.port}"`)}${stat} -j ${sep}`);
+    rules.push(`-A ${sep}${comment(spn)} -s ${ep.ip}/32 -j KUBE-MARK-MASQ`);
+    rules.push(`-A ${sep}${comment(spn)} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
+  });
+  const jump = `-A KUBE-SERVICES -m comment --comment "${spn} cluster IP" -m ${proto} -p ${proto} -d ${svc.vip}/32 --dport ${svc.port} -j ${svcChain}`;
+  return { chains, jump, rules };
+}
+
+const BASE_CHAINS = ['KUBE-SERVICES', 'KUBE-NODEPORTS', 'KUBE-POSTROUTING', 'KUBE-MARK-MASQ'];
+const BASE_RULES = [
+  `-A KUBE-POSTROUTING -m mark ! --mark ${MASQ_MARK}/${MASQ_MARK} -j RETURN`,
+  `-A KUBE-POSTROUTING -j MARK --xor-mark ${MASQ_MARK}`,
+  `-A KUBE-POSTROUTING -m comment --comment "kubernetes service traffic requiring SNAT" -j MASQUERADE --random-fully`,
+  `-A KUBE-MARK-MASQ -j MARK --or-mark ${MASQ_MARK}`,
+];
+const NODEPORTS_RULE =
+  '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS';
+/** kube-proxy's large-cluster mode: past 1,000 endpoints it drops the per-endpoint comments. */
+const isLarge = (services: readonly ServiceSpec[]) => services.reduce((n, svc) => n + svc.endpoints.length, 0) > LARGE_CLUSTER_ENDPOINTS;
+
+/**
+ * The nat table content kube-proxy's iptables mode writes on a full sync: every chain it owns is
+ * declared (which flushes it under --noflush) and rewritten, and chains of deleted services are
+ * declared then removed with -X. Services without endpoints get no nat rules (kube-proxy REJECTs
+ * them in the filter table, which is not part of the NAT cost measured here).
+ */
+export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: readonly string[] = []): IptablesRuleset {
+  const chains = [...BASE_CHAINS];
+  const rules = [...BASE_RULES];
+  const svcRules: string[] = [];
+  const large = isLarge(services);
   for (const svc of services) {
-    const n = svc.endpoints.length;
-    if (n === 0) continue;
-    const spn = servicePortName(svc);
-    const proto = svc.protocol;
-    const svcChain = svcChainName(svc);
-    chains.push(svcChain);
-    rules.push(
-      `-A KUBE-SERVICES -m comment --comment "${spn} cluster IP" -m ${proto} -p ${proto} -d ${svc.vip}/32 --dport ${svc.port} -j ${svcChain}`,
-    );
-    svcRules.push(
-      `-A ${svcChain} -m comment --comment "${spn} cluster IP" -m ${proto} -p ${proto} -d ${svc.vip}/32 --dport ${svc.port} ! -s ${CLUSTER_POD_CIDR} -j KUBE-MARK-MASQ`,
-    );
-    // kube-proxy writes a service's endpoints sorted by address (found by the fidelity test).
-    byAddress(svc.endpoints).forEach((ep, i) => {
-      const sep = sepChainName(svc, ep);
-      chains.push(sep);
-      const stat = i < n - 1 ? ` -m statistic --mode random --probability ${endpointProbability(i, n)}` : '';
-      svcRules.push(`-A ${svcChain}${comment(`"${spn} -> ${ep.ip}:${ep.port}"`)}${stat} -j ${sep}`);
-      svcRules.push(`-A ${sep}${comment(spn)} -s ${ep.ip}/32 -j KUBE-MARK-MASQ`);
-      svcRules.push(`-A ${sep}${comment(spn)} -m ${proto} -p ${proto} -j DNAT --to-destination ${ep.ip}:${ep.port}`);
-    });
+    if (svc.endpoints.length === 0) continue;
+    const r = serviceNatRules(svc, large);
+    chains.push(...r.chains);
+    rules.push(r.jump);
+    svcRules.push(...r.rules);
   }
-  rules.push(
-    '-A KUBE-SERVICES -m comment --comment "kubernetes service nodeports; NOTE: this must be the last rule in this chain" -m addrtype --dst-type LOCAL -j KUBE-NODEPORTS',
-  );
+  rules.push(NODEPORTS_RULE);
   const live = new Set(chains);
   const stale = staleChains.filter((c) => !live.has(c));
   const text = [
@@ -119,6 +137,37 @@ export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: 
     '',
   ].join('\n');
   return { text, rules: rules.length + svcRules.length, chains };
+}
+
+/**
+ * The same end state as iptablesNatRules, as several restores of `batch` services each: the first
+ * declares (flushes) kube-proxy's base chains, every one appends its services' KUBE-SERVICES jumps
+ * in order, and the last appends the nodeports rule. For bulk installs only: iptables-nft-restore
+ * 1.8.9 is quadratic within one restore (its time is user-space strcmp, chain-name lookups) and
+ * linear across restores. Measured with 5,000 services: one restore 12.5 s, ten of 500 2.0 s in
+ * all (the last as fast as the first); 20,000 in one restore took 852 s.
+ */
+export function iptablesInstallBatches(services: readonly ServiceSpec[], batch: number): IptablesRuleset[] {
+  const large = isLarge(services);
+  const withEndpoints = services.filter((s) => s.endpoints.length > 0);
+  const out: IptablesRuleset[] = [];
+  for (let i = 0; i === 0 || i < withEndpoints.length; i += batch) {
+    const first = i === 0;
+    const last = i + batch >= withEndpoints.length;
+    const chains = first ? [...BASE_CHAINS] : [];
+    const jumps: string[] = [];
+    const svcRules: string[] = [];
+    for (const svc of withEndpoints.slice(i, i + batch)) {
+      const r = serviceNatRules(svc, large);
+      chains.push(...r.chains);
+      jumps.push(r.jump);
+      svcRules.push(...r.rules);
+    }
+    const rules = [...(first ? BASE_RULES : []), ...jumps, ...(last ? [NODEPORTS_RULE] : [])];
+    const text = ['*nat', ...chains.map((c) => `:${c} - [0:0]`), ...rules, ...svcRules, 'COMMIT', ''].join('\n');
+    out.push({ text, rules: rules.length + svcRules.length, chains });
+  }
+  return out;
 }
 
 /**
@@ -168,7 +217,15 @@ class IptablesDatapath implements Datapath {
     const start = process.hrtime.bigint();
     this.services = new Map(services.map((s) => [s.index, s]));
     await this.ensureJumps();
-    await this.sync();
+    // In batches (see iptablesInstallBatches); changes after this are full syncs, as kube-proxy's.
+    const ordered = [...this.services.values()].sort((a, b) => a.index - b.index);
+    this.owned = [];
+    this.rules = 0;
+    for (const set of iptablesInstallBatches(ordered, INSTALL_BATCH)) {
+      await exec([this.bin('-restore'), '--noflush'], { netns: this.ctx.nodeNs, input: set.text });
+      this.owned.push(...set.chains);
+      this.rules += set.rules;
+    }
     return { objects: this.rules, seconds: Number(process.hrtime.bigint() - start) / 1e9 };
   }
 
@@ -202,9 +259,15 @@ class IptablesDatapath implements Datapath {
     }
     const save = await exec([this.bin('-save'), '-t', 'nat'], { netns: this.ctx.nodeNs, allowFailure: true });
     const chains = save.code === 0 ? kubeChainsIn(save.stdout) : [];
-    if (chains.length > 0) {
-      const text = ['*nat', ...chains.map((c) => `:${c} - [0:0]`), ...chains.map((c) => `-X ${c}`), 'COMMIT', ''].join('\n');
-      await exec([this.bin('-restore'), '--noflush'], { netns: this.ctx.nodeNs, input: text });
+    // In batches, as install: first flush every chain (declaring one under --noflush empties it,
+    // which drops the jumps between them), then delete them, now that nothing refers to them.
+    const step = INSTALL_BATCH * 3;
+    for (const del of [false, true]) {
+      for (let i = 0; i < chains.length; i += step) {
+        const part = chains.slice(i, i + step);
+        const text = ['*nat', ...part.map((c) => `:${c} - [0:0]`), ...(del ? part.map((c) => `-X ${c}`) : []), 'COMMIT', ''].join('\n');
+        await exec([this.bin('-restore'), '--noflush'], { netns: this.ctx.nodeNs, input: text });
+      }
     }
     this.services.clear();
     this.owned = [];
@@ -238,5 +301,8 @@ class IptablesDatapath implements Datapath {
     this.rules = set.rules;
   }
 }
+
+/** Services per iptables-restore in a bulk install. */
+const INSTALL_BATCH = 500;
 
 export const createIptablesDatapath = (ctx: LabContext): Datapath => new IptablesDatapath(ctx);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { backgroundServices } from '../../../../../src/targets/lab/addressing.js';
 import {
+  iptablesInstallBatches,
   base32Sha256,
   iptablesNatRules,
   kubeChainsIn,
@@ -79,6 +80,32 @@ describe('iptablesNatRules', () => {
     expect(after.text).toContain(`:${gone} - [0:0]`);
     expect(after.text).toContain(`-X ${gone}`);
     expect(lines(after.text, '-X ')).toHaveLength(3);
+  });
+});
+
+describe('iptablesInstallBatches', () => {
+  const restoreLines = (text: string) => text.split('\n').filter((l) => l.startsWith('-A ') || l.startsWith(':'));
+  it('reaches the same chains and rules as one full restore, KUBE-SERVICES in the same order, nodeports last', () => {
+    for (const n of [1, 7, 600]) {
+      // 600 services × 2 endpoints passes the large-cluster threshold in total, not per batch.
+      const services = backgroundServices(n, 2, 2);
+      const full = iptablesNatRules(services);
+      const batches = iptablesInstallBatches(services, 250);
+      expect(batches).toHaveLength(Math.ceil(n / 250));
+      const all = batches.flatMap((b) => restoreLines(b.text));
+      expect([...all].sort()).toEqual([...restoreLines(full.text)].sort());
+      const svc = (ls: string[]) => ls.filter((l) => l.startsWith('-A KUBE-SERVICES '));
+      expect(svc(all)).toEqual(svc(restoreLines(full.text)));
+      expect(svc(all).at(-1)).toMatch(/KUBE-NODEPORTS$/);
+      expect(batches.reduce((k, b) => k + b.rules, 0)).toBe(full.rules);
+      expect(batches.flatMap((b) => b.chains).sort()).toEqual([...full.chains].sort());
+    }
+  });
+  it('declares the base chains only in the first restore, so later ones do not flush KUBE-SERVICES', () => {
+    const [a, b] = iptablesInstallBatches(backgroundServices(4, 1, 1), 2);
+    expect(a!.text).toContain(':KUBE-SERVICES - [0:0]');
+    expect(b!.text).not.toContain(':KUBE-SERVICES');
+    expect(b!.text).not.toContain('KUBE-MARK-MASQ -j MARK');
   });
 });
 
