@@ -33,6 +33,11 @@ describe('planTrials', () => {
     expect(trials.at(-1)!.services).toBe(1000);
   });
 
+  it('lets the service counts take turns within a repetition too, so drift does not read as scaling', () => {
+    const order = [...new Set(trials.map((t) => `r${t.repeat}:${t.services}`))];
+    expect(order).toEqual(['r1:100', 'r1:1000', 'r2:100', 'r2:1000']);
+  });
+
   it('estimates the load time', () => {
     expect(plannedSeconds(trials)).toBe(8 * 3 + 8 * 3.5);
   });
@@ -66,8 +71,8 @@ repeat: 2
   it('adds one probes trial per datapath × services × repeat, with a probes load profile', () => {
     const trials = planTrials(probes);
     expect(trials.map((t) => t.id)).toEqual([
-      'iptables-100-probes-r1', 'ebpf-100-probes-r1', 'iptables-100-probes-r2', 'ebpf-100-probes-r2',
-      'iptables-1000-probes-r1', 'ebpf-1000-probes-r1', 'iptables-1000-probes-r2', 'ebpf-1000-probes-r2',
+      'iptables-100-probes-r1', 'ebpf-100-probes-r1', 'iptables-1000-probes-r1', 'ebpf-1000-probes-r1',
+      'iptables-100-probes-r2', 'ebpf-100-probes-r2', 'iptables-1000-probes-r2', 'ebpf-1000-probes-r2',
     ]);
     expect(trials[0]!.load).toMatchObject({ name: 'probes', mode: 'open', connection: 'new', connections: 1, rate: 1000 });
   });
