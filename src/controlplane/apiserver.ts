@@ -58,18 +58,13 @@ export async function startApiServer(o: ApiServerOptions): Promise<ApiServer> {
     logFile: join(o.stateDir, 'kube-apiserver.log'),
   });
   const url = `https://${o.bindAddress}:${o.port}`;
-  try {
-    await waitHealthy(
-      proc,
-      async () => {
-        const r = await httpsGet(`${url}/readyz`, { caFile: o.pki.ca.cert, client: o.pki.admin, timeoutMs: 3_000 });
-        return r.status === 200 ? null : `/readyz ${r.status}: ${r.body.split('\n').filter((l) => l.includes('[-]')).join(' ') || r.body.slice(0, 200)}`;
-      },
-      o.readyTimeoutMs ?? 90_000,
-    );
-  } catch (e) {
-    await proc.stop();
-    throw e;
-  }
+  await waitHealthy(
+    proc,
+    async () => {
+      const r = await httpsGet(`${url}/readyz`, { caFile: o.pki.ca.cert, client: o.pki.admin, timeoutMs: 3_000 });
+      return r.status === 200 ? null : `/readyz ${r.status}: ${r.body.split('\n').filter((l) => l.includes('[-]')).join(' ') || r.body.slice(0, 200)}`;
+    },
+    o.readyTimeoutMs ?? 90_000,
+  );
   return { url, process: proc };
 }

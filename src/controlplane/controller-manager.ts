@@ -44,20 +44,15 @@ export async function startControllerManager(o: ControllerManagerOptions): Promi
     argv: [o.binary, ...controllerManagerArgs(o)],
     logFile: join(o.stateDir, 'kube-controller-manager.log'),
   });
-  try {
-    await waitHealthy(
-      proc,
-      async () => {
-        // /healthz is on the always-allow list and the serving cert is self-signed in cert-dir:
-        // this is a loopback liveness probe of a process we started, not an authenticated call.
-        const r = await httpsGet(`https://127.0.0.1:${o.port}/healthz`, { timeoutMs: 3_000 });
-        return r.status === 200 ? null : `/healthz ${r.status}: ${r.body.slice(0, 200)}`;
-      },
-      o.readyTimeoutMs ?? 60_000,
-    );
-  } catch (e) {
-    await proc.stop();
-    throw e;
-  }
+  await waitHealthy(
+    proc,
+    async () => {
+      // /healthz is on the always-allow list and the serving cert is self-signed in cert-dir:
+      // this is a loopback liveness probe of a process we started, not an authenticated call.
+      const r = await httpsGet(`https://127.0.0.1:${o.port}/healthz`, { timeoutMs: 3_000 });
+      return r.status === 200 ? null : `/healthz ${r.status}: ${r.body.slice(0, 200)}`;
+    },
+    o.readyTimeoutMs ?? 60_000,
+  );
   return proc;
 }

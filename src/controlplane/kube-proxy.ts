@@ -95,21 +95,16 @@ export async function startKubeProxy(o: KubeProxyOptions): Promise<KubeProxy> {
   });
   const metrics = async () =>
     (await exec(['curl', '-sf', '--max-time', '5', `http://127.0.0.1:${metricsPort}/metrics`], { netns: o.netns })).stdout;
-  try {
-    // /healthz turns 200 only after the first full sync has written the rules.
-    await waitHealthy(
-      proc,
-      async () => {
-        const r = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3',
-          `http://127.0.0.1:${o.healthzPort ?? 10256}/healthz`], { netns: o.netns, allowFailure: true });
-        return r.stdout === '200' ? null : `/healthz ${r.stdout || r.stderr.trim()}`;
-      },
-      o.readyTimeoutMs ?? 60_000,
-    );
-  } catch (e) {
-    await proc.stop();
-    throw e;
-  }
+  // /healthz turns 200 only after the first full sync has written the rules.
+  await waitHealthy(
+    proc,
+    async () => {
+      const r = await exec(['curl', '-s', '-o', '/dev/null', '-w', '%{http_code}', '--max-time', '3',
+        `http://127.0.0.1:${o.healthzPort ?? 10256}/healthz`], { netns: o.netns, allowFailure: true });
+      return r.stdout === '200' ? null : `/healthz ${r.stdout || r.stderr.trim()}`;
+    },
+    o.readyTimeoutMs ?? 60_000,
+  );
   return { process: proc, mode: o.mode, metrics, stop: () => proc.stop() };
 }
 

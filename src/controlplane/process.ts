@@ -89,13 +89,23 @@ export async function logTail(file: string, lines = 15): Promise<string> {
 
 /**
  * Polls `check` until it returns null (healthy), failing early with the component's own log when
- * the process exits, so a bad flag surfaces as the component's error, not as a timeout.
+ * the process exits, so a bad flag surfaces as the component's error, not as a timeout. A process
+ * that never became healthy is stopped before the error is thrown: no caller keeps one.
  */
 export async function waitHealthy(
   proc: ManagedProcess,
   check: () => Promise<string | null>,
   timeoutMs: number,
 ): Promise<void> {
+  try {
+    await pollHealthy(proc, check, timeoutMs);
+  } catch (e) {
+    await proc.stop();
+    throw e;
+  }
+}
+
+async function pollHealthy(proc: ManagedProcess, check: () => Promise<string | null>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   let why = 'no answer yet';
   while (Date.now() < deadline) {
