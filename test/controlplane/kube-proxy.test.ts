@@ -1,23 +1,14 @@
 import { existsSync } from 'node:fs';
 import { release } from 'node:os';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../src/controlplane/controlplane.js';
+import { describe, expect, it } from 'vitest';
 import { startLabKubeProxy, type LabKubeProxy } from '../../src/controlplane/lab-kube-proxy.js';
 import { backgroundServices } from '../../src/targets/lab/addressing.js';
-import { labDown, labUp, type Lab } from '../../src/targets/lab/topology.js';
+import type { Lab } from '../../src/targets/lab/topology.js';
 import { exec } from '../../src/util/exec.js';
+import { curlVip, labWithControlPlane } from './lab-control-plane.js';
 
 const PODS = 3;
 const services = backgroundServices(3, PODS, PODS);
-
-/** One new connection from the client pod to the VIP; the body, or null when nothing answered. */
-async function curlVip(lab: Lab, vip: string): Promise<string | null> {
-  const r = await exec(['curl', '-s', '--max-time', '2', '-H', 'Connection: close', `http://${vip}:80/`], {
-    netns: lab.clientNs,
-    allowFailure: true,
-  });
-  return r.code === 0 ? r.stdout : null;
-}
 
 /** Packets that went through each KUBE-SEP chain kube-proxy wrote (iptables-save -c). */
 async function sepPackets(lab: Lab): Promise<Map<string, number>> {
@@ -31,33 +22,17 @@ async function sepPackets(lab: Lab): Promise<Map<string, number>> {
 }
 
 describe('real kube-proxy in the lab node namespace', () => {
-  let lab: Lab | undefined;
-  let cp: ControlPlane | undefined;
-  const pids: number[] = [];
-
-  beforeAll(async () => {
-    // iptables-legacy serialises on /run/xtables.lock, shared by every namespace on the machine;
-    // iptables-nft does not, so other runs' big restores cannot stall kube-proxy's.
-    lab = await labUp({ pods: PODS, iptables: 'nft' });
-    // kube-proxy needs only the API; the controller manager is covered by controlplane.test.ts.
-    cp = await startControlPlane({ controllerManager: false, onProcess: (p) => void pids.push(p.pid) });
-  }, 240_000);
-
-  afterAll(async () => {
-    await cp?.stop();
-    if (lab) await labDown(lab);
-    for (const pid of pids) expect(existsSync(`/proc/${pid}`), `pid ${pid} still running`).toBe(false);
-  }, 120_000);
+  const env = labWithControlPlane(PODS);
 
   for (const mode of ['iptables', 'nftables'] as const) {
     it(`carries client → VIP → pod traffic through the ${mode} rules kube-proxy wrote`, async () => {
       const vip = services[1]!.vip;
       // Before kube-proxy, node-a routes the service range to `unreachable`: nothing answers.
-      expect(await curlVip(lab!, vip)).toBeNull();
+      expect(await curlVip(env.lab, vip)).toBeNull();
       let kp: LabKubeProxy | undefined;
       try {
-        kp = await startLabKubeProxy({ cp: cp!, lab: lab!, mode, minSyncPeriod: '0s' });
-        pids.push(kp.proxy.process.pid);
+        kp = await startLabKubeProxy({ cp: env.cp, lab: env.lab, mode, minSyncPeriod: '0s' });
+        env.pids.push(kp.proxy.process.pid);
         await kp.objects.addServices(services);
         // kube-proxy may program the services over more than one sync (minSyncPeriod 0s): wait
         // until each of them has answered once before holding every connection to it.
@@ -65,19 +40,19 @@ describe('real kube-proxy in the lab node namespace', () => {
         for (const svc of [services[1]!, ...services]) {
           let body: string | null = null;
           while (body === null && Date.now() < deadline) {
-            body = await curlVip(lab!, svc.vip);
+            body = await curlVip(env.lab, svc.vip);
             if (body === null) await new Promise((r) => setTimeout(r, 200));
           }
           expect(body, svc.vip).toBe('ok\n');
         }
-        for (let i = 0; i < 30; i++) expect(await curlVip(lab!, services[i % services.length]!.vip)).toBe('ok\n');
+        for (let i = 0; i < 30; i++) expect(await curlVip(env.lab, services[i % services.length]!.vip)).toBe('ok\n');
 
         if (mode === 'iptables') {
           // Every endpoint of the service got new connections through its own KUBE-SEP chain.
-          const seps = await sepPackets(lab!);
+          const seps = await sepPackets(env.lab);
           for (const ep of services[1]!.endpoints) expect(seps.get(`${ep.ip}:${ep.port}`) ?? 0).toBeGreaterThan(0);
         } else {
-          const t = await exec(['nft', 'list', 'map', 'ip', 'kube-proxy', 'service-ips'], { netns: lab!.nodeNs });
+          const t = await exec(['nft', 'list', 'map', 'ip', 'kube-proxy', 'service-ips'], { netns: env.lab.nodeNs });
           for (const s of services) expect(t.stdout).toContain(`${s.vip} . tcp . 80 : goto service-`);
         }
         const metrics = await kp.proxy.metrics();
@@ -87,7 +62,7 @@ describe('real kube-proxy in the lab node namespace', () => {
         await kp?.stop();
       }
       // kube-proxy --cleanup removed its rules: the VIP is dead again.
-      expect(await curlVip(lab!, vip)).toBeNull();
+      expect(await curlVip(env.lab, vip)).toBeNull();
     });
   }
 

@@ -1,57 +1,33 @@
-import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startControlPlane, type ControlPlane } from '../../src/controlplane/controlplane.js';
+import { describe, expect, it } from 'vitest';
 import { histogramDelta, histogramQuantile } from '../../src/controlplane/kube-proxy-metrics.js';
 import { createRealKubeProxyDatapath } from '../../src/controlplane/real-kube-proxy-datapath.js';
 import { backgroundServices } from '../../src/targets/lab/addressing.js';
-import { labDown, labUp, type Lab } from '../../src/targets/lab/topology.js';
-import { exec } from '../../src/util/exec.js';
+import { curlVip, labWithControlPlane } from './lab-control-plane.js';
 
 const PODS = 2;
 const services = backgroundServices(21, 2, PODS);
 const base = services.slice(0, 20);
 const added = services[20]!;
 
-const curlVip = async (lab: Lab, vip: string) => {
-  const r = await exec(['curl', '-s', '--max-time', '2', '-H', 'Connection: close', `http://${vip}:80/`], { netns: lab.clientNs, allowFailure: true });
-  return r.code === 0 ? r.stdout : null;
-};
-
 describe('kubeProxy: real (the lab datapath programmed by real kube-proxy)', () => {
-  let lab: Lab | undefined;
-  let cp: ControlPlane | undefined;
-  const pids: number[] = [];
-
-  beforeAll(async () => {
-    // iptables-legacy serialises on /run/xtables.lock, shared by every namespace on the machine;
-    // iptables-nft does not, so other runs' big restores cannot stall kube-proxy's.
-    lab = await labUp({ pods: PODS, iptables: 'nft' });
-    // kube-proxy needs only the API; the controller manager is covered by controlplane.test.ts.
-    cp = await startControlPlane({ controllerManager: false, onProcess: (p) => void pids.push(p.pid) });
-  }, 240_000);
-
-  afterAll(async () => {
-    await cp?.stop();
-    if (lab) await labDown(lab);
-    for (const pid of pids) expect(existsSync(`/proc/${pid}`)).toBe(false);
-  }, 120_000);
+  const env = labWithControlPlane(PODS);
 
   for (const mode of ['iptables', 'nftables'] as const) {
     it(`${mode}: carries traffic and reports kube-proxy's own programming latency`, async () => {
-      const dp = createRealKubeProxyDatapath(lab!, { cp: cp!, mode });
+      const dp = createRealKubeProxyDatapath(env.lab, { cp: env.cp, mode });
       expect(await dp.unavailable()).toBeNull();
       try {
         const info = await dp.install(base);
         expect(info.objects).toBeGreaterThan(base.length);
         const before = await dp.decisions();
-        for (const s of base.slice(0, 10)) expect(await curlVip(lab!, s.vip)).toBe('ok\n');
+        for (const s of base.slice(0, 10)) expect(await curlVip(env.lab, s.vip)).toBe('ok\n');
         expect((await dp.decisions()) - before).toBeGreaterThanOrEqual(10);
 
         const m0 = await dp.programming();
         const t0 = process.hrtime.bigint();
         await dp.addService(added);
         const blackBoxMs = Number(process.hrtime.bigint() - t0) / 1e6;
-        expect(await curlVip(lab!, added.vip)).toBe('ok\n');
+        expect(await curlVip(env.lab, added.vip)).toBe('ok\n');
         const m1 = await dp.programming();
         const np = histogramDelta(m1.networkProgramming, m0.networkProgramming);
         const sync = histogramDelta(m1.syncProxyRules, m0.syncProxyRules);
@@ -69,12 +45,12 @@ describe('kubeProxy: real (the lab datapath programmed by real kube-proxy)', () 
         expect(blackBoxMs / 1000).toBeGreaterThanOrEqual(sync.sum / sync.count);
 
         await dp.removeService(added);
-        expect(await curlVip(lab!, added.vip)).toBeNull();
+        expect(await curlVip(env.lab, added.vip)).toBeNull();
       } finally {
         await dp.uninstall();
         await dp.uninstall();
       }
-      expect(await curlVip(lab!, base[0]!.vip)).toBeNull();
+      expect(await curlVip(env.lab, base[0]!.vip)).toBeNull();
     });
   }
 });

@@ -1,35 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { ConnectProbeSchema, runConnectProbe } from '../../../src/probes/connect.js';
 import { isDistribution } from '../../../src/results/model.js';
 import { BACKEND_PORT, backgroundServices, serviceVip } from '../../../src/targets/lab/addressing.js';
-import type { Datapath } from '../../../src/targets/lab/datapaths/datapath.js';
-import { createDatapath } from '../../../src/targets/lab/datapaths/registry.js';
-import { labDown, labUp, type Lab } from '../../../src/targets/lab/topology.js';
+import { labWithDatapath } from '../helpers/lab-datapath.js';
 
 const services = backgroundServices(300, 2, 2);
 const opts = ConnectProbeSchema.parse({ samples: 100, warmup: 5 });
 
 describe.each(['iptables', 'ebpf'] as const)('connect probe on the real %s datapath', (name) => {
-  let lab: Lab;
-  let dp: Datapath;
-  const where = () => ({ netns: lab.clientNs, cgroup: lab.clientCgroup });
-
-  beforeAll(async () => {
-    lab = await labUp({ pods: 2, iptables: 'nft' });
-    dp = createDatapath(name, lab);
-    expect(await dp.unavailable()).toBeNull();
-    await dp.install(services);
-  }, 60_000);
-
-  afterAll(async () => {
-    await dp?.uninstall().catch(() => {});
-    if (lab) await labDown(lab);
-  }, 60_000);
+  const t = labWithDatapath(name, { services });
+  const where = () => ({ netns: t.lab.clientNs, cgroup: t.lab.clientCgroup });
 
   it('times VIP, last-installed VIP and direct connections, all through the datapath', async () => {
-    const before = await dp.decisions();
-    const r = await runConnectProbe(services, lab.podIps, BACKEND_PORT, opts, where());
-    const seen = (await dp.decisions()) - before;
+    const before = await t.dp.decisions();
+    const r = await runConnectProbe(services, t.lab.podIps, BACKEND_PORT, opts, where());
+    const seen = (await t.dp.decisions()) - before;
     expect(r.errors).toBe(0);
     expect(r.attempts).toBe(300);
     // Warm-up included: 105 rounds × (random VIP + last VIP), each one datapath decision.
@@ -49,7 +34,7 @@ describe.each(['iptables', 'ebpf'] as const)('connect probe on the real %s datap
 
   it('counts connections to a VIP the datapath does not have as errors', async () => {
     const missing = { ...services[0]!, index: 5000, vip: serviceVip(5000) };
-    const r = await runConnectProbe([missing], lab.podIps, BACKEND_PORT, ConnectProbeSchema.parse({ samples: 20, warmup: 0, timeout: 0.2 }), where());
+    const r = await runConnectProbe([missing], t.lab.podIps, BACKEND_PORT, ConnectProbeSchema.parse({ samples: 20, warmup: 0, timeout: 0.2 }), where());
     expect(r.errors).toBe(40);
     expect(r.vipConnections).toBe(0);
     expect(r.metrics['connect.errors']).toEqual({ unit: 'count', value: 40 });

@@ -1,10 +1,9 @@
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { beforeAll, expect, it } from 'vitest';
 import type { DatapathName } from '../../../../../src/scenario/schema.js';
 import { backgroundServices } from '../../../../../src/targets/lab/addressing.js';
-import type { Datapath } from '../../../../../src/targets/lab/datapaths/datapath.js';
-import { createDatapath } from '../../../../../src/targets/lab/datapaths/registry.js';
-import { labDown, labUp, type Lab } from '../../../../../src/targets/lab/topology.js';
+import type { Lab } from '../../../../../src/targets/lab/topology.js';
 import { exec } from '../../../../../src/util/exec.js';
+import { labWithDatapath } from '../../../helpers/lab-datapath.js';
 
 /**
  * Helpers for the datapath integration tests. The lab itself is the real topology (labUp); this
@@ -59,52 +58,45 @@ export interface ContractOptions {
  * and never touch the host namespace.
  */
 export function datapathContract(o: ContractOptions): void {
-  let lab: Lab;
-  let dp: Datapath;
   let hostBefore: string;
   const services = backgroundServices(50, 2, 2);
   const probe = services[7]!;
   const other = services[42]!;
 
+  // Registered first, so the host's rules are read before the lab exists.
   beforeAll(async () => {
     hostBefore = await hostRules();
-    lab = await labUp({ pods: 2, iptables: o.iptables });
-    dp = createDatapath(o.name, lab);
-  }, 60_000);
-
-  afterAll(async () => {
-    await dp?.uninstall().catch(() => {});
-    if (lab) await labDown(lab);
-  }, 60_000);
+  });
+  const t = labWithDatapath(o.name, { iptables: o.iptables });
 
   it('is available on this kernel', async () => {
-    expect(await dp.unavailable()).toBeNull();
+    expect(await t.dp.unavailable()).toBeNull();
   });
 
   it('carries and counts traffic to a VIP, and forgets a removed service', async () => {
-    const info = await dp.install(services);
+    const info = await t.dp.install(services);
     expect(info.objects).toBeGreaterThanOrEqual(services.length);
-    expect(dp.describe()).toMatch(o.describeMatches);
+    expect(t.dp.describe()).toMatch(o.describeMatches);
 
-    const before = await dp.decisions();
-    expect(await curlFromClient(lab, probe.vip)).toBe('ok\n');
-    expect(await curlFromClient(lab, other.vip)).toBe('ok\n');
-    expect(await dp.decisions()).toBe(before + 2);
+    const before = await t.dp.decisions();
+    expect(await curlFromClient(t.lab, probe.vip)).toBe('ok\n');
+    expect(await curlFromClient(t.lab, other.vip)).toBe('ok\n');
+    expect(await t.dp.decisions()).toBe(before + 2);
 
-    await dp.removeService(probe);
-    expect(await curlFromClient(lab, probe.vip)).toBeNull();
-    expect(await curlFromClient(lab, other.vip)).toBe('ok\n');
+    await t.dp.removeService(probe);
+    expect(await curlFromClient(t.lab, probe.vip)).toBeNull();
+    expect(await curlFromClient(t.lab, other.vip)).toBe('ok\n');
 
-    await dp.addService(probe);
-    expect(await curlFromClient(lab, probe.vip)).toBe('ok\n');
+    await t.dp.addService(probe);
+    expect(await curlFromClient(t.lab, probe.vip)).toBe('ok\n');
   }, 60_000);
 
   it('uninstalls everything, twice, and never touches the host namespace', async () => {
-    expect(await o.leftovers(lab)).not.toBe('');
-    await dp.uninstall();
-    await dp.uninstall();
-    expect(await o.leftovers(lab)).toBe('');
-    expect(await curlFromClient(lab, other.vip)).toBeNull();
+    expect(await o.leftovers(t.lab)).not.toBe('');
+    await t.dp.uninstall();
+    await t.dp.uninstall();
+    expect(await o.leftovers(t.lab)).toBe('');
+    expect(await curlFromClient(t.lab, other.vip)).toBeNull();
     expect(await hostRules()).toBe(hostBefore);
   }, 60_000);
 }
