@@ -5,7 +5,7 @@
  * the result leaves as one JSON line on stdout.
  */
 import { runOpenLoop } from './open-loop.js';
-import { readJsonStdin } from '../util/stdin.js';
+import { serveWorker } from '../util/stdin.js';
 import type { OpenLoopConfig } from './types.js';
 
 
@@ -13,6 +13,4 @@ const ac = new AbortController();
 process.on('SIGTERM', () => ac.abort());
 process.on('SIGINT', () => ac.abort());
 
-const cfg = await readJsonStdin<OpenLoopConfig>();
-const result = await runOpenLoop(cfg, ac.signal);
-process.stdout.write(`${JSON.stringify(result)}\n`);
+await serveWorker((cfg: OpenLoopConfig) => runOpenLoop(cfg, ac.signal));

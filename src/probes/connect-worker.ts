@@ -3,7 +3,7 @@
  * connections one at a time and reports each one's SYN→established time. One at a time, so no
  * connection queues behind another and the time is the datapath's, not the probe's.
  */
-import { readJsonStdin } from '../util/stdin.js';
+import { serveWorker } from '../util/stdin.js';
 import { timeEach } from './timed-ops.js';
 import { connect } from 'node:net';
 import { fileURLToPath } from 'node:url';
@@ -65,11 +65,11 @@ export function timeConnect(host: string, port: number, timeoutMs: number): Prom
   });
 }
 
-async function main(): Promise<void> {
-  const input = await readJsonStdin<ConnectWorkerInput>();
-  const out: ConnectWorkerResult = await timeEach(input.ops, input.gapMs, (op) => timeConnect(op.host, op.port, input.timeoutMs));
-  process.stdout.write(`${JSON.stringify(out)}\n`);
-}
+const main = () =>
+  serveWorker(
+    (input: ConnectWorkerInput): Promise<ConnectWorkerResult> =>
+      timeEach(input.ops, input.gapMs, (op) => timeConnect(op.host, op.port, input.timeoutMs)),
+  );
 
 // Only when run as the worker process, not when imported for its types or timeConnect.
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -3,7 +3,7 @@
  * fresh resolver (c-ares channel, new UDP socket), created before the clock starts: no resolver
  * cache can answer, and the datapath sees a new flow per lookup, as with glibc in a pod.
  */
-import { readJsonStdin } from '../util/stdin.js';
+import { serveWorker } from '../util/stdin.js';
 import { timeEach } from './timed-ops.js';
 import { promises as dns } from 'node:dns';
 import { fileURLToPath } from 'node:url';
@@ -59,16 +59,15 @@ export async function timeLookup(server: string, l: DnsLookup, timeoutMs: number
   throw Object.assign(new Error(`no name of ${l.names.join(', ')} resolved`), { code: 'ENOTFOUND' });
 }
 
-async function main(): Promise<void> {
-  const input = await readJsonStdin<DnsWorkerInput>();
-  let queries = 0;
-  const timed = await timeEach(input.lookups, input.gapMs, async (l) => {
-    const t = await timeLookup(input.server, l, input.timeoutMs);
-    queries += t.queries;
-    return t.us;
+const main = () =>
+  serveWorker(async (input: DnsWorkerInput): Promise<DnsWorkerResult> => {
+    let queries = 0;
+    const timed = await timeEach(input.lookups, input.gapMs, async (l) => {
+      const t = await timeLookup(input.server, l, input.timeoutMs);
+      queries += t.queries;
+      return t.us;
+    });
+    return { ...timed, queries };
   });
-  const out: DnsWorkerResult = { ...timed, queries };
-  process.stdout.write(`${JSON.stringify(out)}\n`);
-}
 
 if (process.argv[1] === fileURLToPath(import.meta.url)) await main();

@@ -5,7 +5,7 @@
  * reports the send time of the first attempt that saw the new state, on CLOCK_MONOTONIC, which
  * the parent process shares, so the parent can subtract its own start time.
  */
-import { readJsonStdin } from '../util/stdin.js';
+import { serveWorker } from '../util/stdin.js';
 import { connect, type Socket } from 'node:net';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
@@ -117,8 +117,7 @@ export async function watch(
   }
 }
 
-async function main(): Promise<void> {
-  const input = await readJsonStdin<ProgrammingWorkerInput>();
+async function watchOrders(input: ProgrammingWorkerInput): Promise<ProgrammingWorkerResult> {
   const ctl = connect(input.socket);
   await new Promise<void>((res, rej) => ctl.once('connect', res).once('error', rej));
   const send = (m: object) => ctl.write(`${JSON.stringify(m)}\n`);
@@ -134,7 +133,7 @@ async function main(): Promise<void> {
     if (closed) break;
   }
   ctl.end();
-  process.stdout.write(`${JSON.stringify({ orders } satisfies ProgrammingWorkerResult)}\n`);
+  return { orders };
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main();
+if (process.argv[1] === fileURLToPath(import.meta.url)) await serveWorker(watchOrders);
