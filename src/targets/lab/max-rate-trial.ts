@@ -1,6 +1,6 @@
 import { findMaxRate, type RateStep } from '../../load/max-rate.js';
 import { maxRateMetrics, openLoopMetrics } from '../../load/metrics.js';
-import { DEFAULT_LIMITS, type SelfCheckLimits } from '../../load/self-check.js';
+import type { SelfCheckLimits } from '../../load/self-check.js';
 import type { OpenLoopConfig, OpenLoopResult } from '../../load/types.js';
 import type { Metric } from '../../results/model.js';
 import type { RateSearch } from '../../scenario/schema.js';
@@ -71,8 +71,7 @@ export async function runMaxRateTrial(i: MaxRateTrialInput): Promise<Measurement
       maxSteps: i.search.maxSteps,
       group: 'vip',
       signal: i.signal,
-      // The generator may take at most half the SLO: past that, a failing step is its lag, not the datapath.
-      limits: { ...(i.limits ?? DEFAULT_LIMITS), maxLagP99Us: Math.min((i.limits ?? DEFAULT_LIMITS).maxLagP99Us, i.search.sloP99 / 2) },
+      limits: i.limits,
     },
   );
   // results[k] is the run behind res.steps[k]: findMaxRate records a step per call, in order.
