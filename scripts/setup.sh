@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 APT_PACKAGES=(
-  iproute2 iptables nftables ipset ipvsadm util-linux procps curl   # lab topology and datapaths
+  iproute2 iptables nftables ipset ipvsadm conntrack util-linux procps curl   # lab topology and datapaths
   clang llvm libbpf-dev bpftool                                    # eBPF datapath (compiled from src/targets/lab/bpf)
   nginx-light                                                      # echo backends in the server pods
   etcd-server etcd-client fio e2fsprogs                            # disk probe, the real etcd, its tests

@@ -1,5 +1,17 @@
 import type { DatapathName } from '../../../scenario/schema.js';
+import { exec } from '../../../util/exec.js';
 import type { ServiceSpec } from '../addressing.js';
+
+/**
+ * What kube-proxy does after removing a UDP service: delete the conntrack entries DNATed for its
+ * VIP. UDP has no close, so an entry lives on (30 s) and a client that reuses its source port
+ * keeps reaching the old backend through rules that are gone. `conntrack -D` exits 1 when
+ * nothing matched.
+ */
+export async function flushUdpConntrack(ctx: LabContext, svc: ServiceSpec): Promise<void> {
+  if (svc.protocol !== 'udp') return;
+  await exec(['conntrack', '-D', '-p', 'udp', '--orig-dst', svc.vip], { netns: ctx.nodeNs, allowFailure: true });
+}
 
 /** What a datapath needs to know about the lab it programs. */
 export interface LabContext {

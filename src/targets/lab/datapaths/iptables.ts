@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { exec } from '../../../util/exec.js';
 import { CLUSTER_POD_CIDR, ipToInt, type Endpoint, type ServiceSpec } from '../addressing.js';
-import type { Datapath, InstallInfo, LabContext } from './datapath.js';
+import { flushUdpConntrack, type Datapath, type InstallInfo, type LabContext } from './datapath.js';
 
 export interface IptablesRuleset {
   /** iptables-restore input for the nat table (to be loaded with --noflush). */
@@ -237,6 +237,7 @@ class IptablesDatapath implements Datapath {
   async removeService(svc: ServiceSpec): Promise<void> {
     this.services.delete(svc.index);
     await this.sync();
+    await flushUdpConntrack(this.ctx, svc);
   }
 
   /**

@@ -1,6 +1,6 @@
 import { exec } from '../../../util/exec.js';
 import { CLUSTER_POD_CIDR, NODE_A_IP, SERVICE_CIDR, type Endpoint, type ServiceSpec } from '../addressing.js';
-import type { Datapath, InstallInfo, LabContext } from './datapath.js';
+import { flushUdpConntrack, type Datapath, type InstallInfo, type LabContext } from './datapath.js';
 import { base32Sha256, MASQ_MARK } from './iptables.js';
 
 /**
@@ -294,6 +294,7 @@ class NftablesDatapath implements Datapath {
     const old = this.services.get(svc.index) ?? svc;
     await this.nft(nftRemoveServiceText(old));
     this.services.delete(svc.index);
+    await flushUdpConntrack(this.ctx, old);
   }
 
   async decisions(): Promise<number> {
