@@ -68,7 +68,7 @@ describe('connectMetrics', () => {
   it('keeps only measured rounds and counts failures', () => {
     const o = ConnectProbeSchema.parse({ samples: 20, warmup: 2 });
     const plan = connectPlan(services, pods, 8080, o);
-    const us = plan.ops.map((op) => (op.kind === 'direct' ? 100 : op.kind === 'vip' ? 130 : 160));
+    const us: number[] = plan.ops.map((op) => (op.kind === 'direct' ? 100 : op.kind === 'vip' ? 130 : 160));
     us[us.length - 1] = -1;
     const r = connectMetrics(plan, { us, errors: { ETIMEDOUT: 1 } });
     expect(r.attempts).toBe(60);

@@ -27,7 +27,7 @@ describe('dnsPlan', () => {
 describe('dnsMetrics', () => {
   it('splits the two kinds and counts failed measured lookups only', () => {
     const plan = dnsPlan(services, DnsProbeSchema.parse({ samples: 20, warmup: 1 }));
-    const us = plan.lookups.map((l) => (l.kind === 'service' ? 300 : 1200));
+    const us: number[] = plan.lookups.map((l) => (l.kind === 'service' ? 300 : 1200));
     us[0] = -1; // a warm-up failure does not count
     us[us.length - 1] = -1;
     const r = dnsMetrics(plan, { us, queries: 123, errors: { ETIMEOUT: 2 } });

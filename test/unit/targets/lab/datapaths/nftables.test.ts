@@ -12,6 +12,9 @@ import {
   serviceRuleCount,
 } from '../../../../../src/targets/lab/datapaths/nftables.js';
 
+/** Index of the last line starting with `prefix` (-1 if none); findLastIndex is ES2023, the project targets ES2022. */
+const lastIndex = (lines: string[], prefix: string) => lines.map((l) => l.startsWith(prefix)).lastIndexOf(true);
+
 const count = (text: string, re: RegExp) => text.split('\n').filter((l) => re.test(l)).length;
 
 describe('nftRuleset (kube-proxy v1.37 nftables shape)', () => {
@@ -45,7 +48,7 @@ describe('nftRuleset (kube-proxy v1.37 nftables shape)', () => {
 
   it('declares every chain before the first rule (a jump needs its target)', () => {
     const lines = nftRuleset([]).text.split('\n');
-    expect(lines.findLastIndex((l) => l.startsWith('add chain'))).toBeLessThan(lines.findIndex((l) => l.startsWith('add rule')));
+    expect(lastIndex(lines, 'add chain')).toBeLessThan(lines.findIndex((l) => l.startsWith('add rule')));
   });
 
   it('has one service chain with one rule, one cluster-ips and one service-ips element per service', () => {
@@ -88,7 +91,7 @@ describe('nftRuleset (kube-proxy v1.37 nftables shape)', () => {
 
   it('adds chains before the elements that point at them', () => {
     const lines = nftAddServicesText(backgroundServices(3, 2, 2)).trim().split('\n');
-    expect(lines.findLastIndex((l) => l.startsWith('add rule'))).toBeLessThan(lines.findIndex((l) => l.startsWith('add element')));
+    expect(lastIndex(lines, 'add rule')).toBeLessThan(lines.findIndex((l) => l.startsWith('add element')));
   });
 
   it('removes a service by unmapping first, then flushing and deleting its chain', () => {
