@@ -52,7 +52,12 @@ function profileFrom(a: LoadArgs): LoadProfile {
   return r.data;
 }
 
-const ROWS: [string, string][] = [['latency', 'http.latency'], ['service time', 'http.serviceTime'], ['schedule lag', 'http.scheduleLag']];
+const ROWS: [string, string][] = [
+  ['latency', 'http.latency'],
+  ['connect', 'http.connect'], // --new-connection only
+  ['service time', 'http.serviceTime'],
+  ['schedule lag', 'http.scheduleLag'],
+];
 
 function table(m: Record<string, Metric>): string[] {
   const cols = ['p50', 'p90', 'p99', 'p999', 'max'] as const;

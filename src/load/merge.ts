@@ -17,6 +17,9 @@ export function mergeOpenLoopResults(parts: readonly OpenLoopResult[]): OpenLoop
       name,
       latency: encodeHistogram(mergeHistograms(gs.map((g) => g.latency))),
       serviceTime: encodeHistogram(mergeHistograms(gs.map((g) => g.serviceTime))),
+      ...(gs.some((g) => g.connect) && {
+        connect: encodeHistogram(mergeHistograms(gs.flatMap((g) => (g.connect ? [g.connect] : [])))),
+      }),
       ok: gs.reduce((s, g) => s + g.ok, 0),
       errors,
     };

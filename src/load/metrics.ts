@@ -14,6 +14,7 @@ function groupMetrics(groups: readonly GroupResult[], m: Record<string, Metric>,
     const s = suffix(g.name);
     m[`http.latency${s}`] = toDistribution(decodeHistogram(g.latency));
     if (serviceTime) m[`http.serviceTime${s}`] = toDistribution(decodeHistogram(g.serviceTime));
+    if (g.connect) m[`http.connect${s}`] = toDistribution(decodeHistogram(g.connect));
     const e = Object.values(g.errors).reduce((a, b) => a + b, 0);
     requests += g.ok + e;
     errors += e;

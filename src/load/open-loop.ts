@@ -26,6 +26,7 @@ interface GroupState {
   group: TargetGroup;
   latency: Histogram;
   service: Histogram;
+  connect: Histogram;
   ok: number;
   errors: Record<string, number>;
   /** Keep-alive: idle connections, and intended times waiting for one. */
@@ -69,7 +70,7 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
   for (const g of cfg.groups) for (const a of g.addresses) requests.set(`${a.host}:${a.port}`, request(a.host));
 
   const groups: GroupState[] = cfg.groups.map((group) => ({
-    group, latency: newHistogram(), service: newHistogram(), ok: 0, errors: {}, idle: [], queue: [], queueHead: 0,
+    group, latency: newHistogram(), service: newHistogram(), connect: newHistogram(), ok: 0, errors: {}, idle: [], queue: [], queueHead: 0,
   }));
   const lag = newHistogram();
   const err = (g: GroupState, kind: string) => {
@@ -139,7 +140,10 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
     });
     const req: NewConnReq = { g, intended, sent, socket, done: false };
     inflight.add(req);
-    socket.on('connect', () => socket.write(requests.get(`${a.host}:${a.port}`)!));
+    socket.on('connect', () => {
+      if (measured(intended)) g.connect.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000)));
+      socket.write(requests.get(`${a.host}:${a.port}`)!);
+    });
     socket.on('end', () => reader.end(finish));
     socket.on('error', (e: NodeJS.ErrnoException) => {
       if (req.done) return;
@@ -348,6 +352,7 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
       name: g.group.name,
       latency: encodeHistogram(g.latency),
       serviceTime: encodeHistogram(g.service),
+      ...(cfg.connection === 'new' && { connect: encodeHistogram(g.connect) }),
       ok: g.ok,
       errors: g.errors,
     })),

@@ -33,6 +33,12 @@ export interface GroupResult {
   latency: string;
   /** From actual send time (includes connect in new-connection mode). Encoded HDR, µs. */
   serviceTime: string;
+  /**
+   * New-connection mode only: from intended send time to the connection being established (the
+   * SYN's round trip). A datapath's per-connection cost (rule walk, NAT, conntrack entry) lands here,
+   * without the server's request handling. Encoded HDR, µs.
+   */
+  connect?: string;
   ok: number;
   errors: Record<string, number>;
 }

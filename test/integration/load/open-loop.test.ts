@@ -86,6 +86,20 @@ describe('open-loop engine, known answers', () => {
     expect(tw(`( dport = :${port} )`)).toBe(0);
   });
 
+  it('times the connection set-up apart from the request: a slow server is not in connect', async () => {
+    // A 30 ms server: the handshake is the kernel's (accept happens later), so connect stays at
+    // loopback speed while the whole request takes the server's 30 ms.
+    server = await fixedDelayServer(30);
+    const r = await run(server.port, { connection: 'new', rate: 100, durationS: 1, workers: 2 });
+    const g = r.groups[0]!;
+    expect(g.errors).toEqual({});
+    expect(decodeHistogram(g.connect!).totalCount).toBe(g.ok);
+    expect(ms(g.latency, 50)).toBeGreaterThanOrEqual(30);
+    expect(ms(g.connect!, 50)).toBeLessThan(10);
+    const keepAlive = await run(server.port, { rate: 50, durationS: 0.5 });
+    expect(keepAlive.groups[0]!.connect).toBeUndefined();
+  });
+
   it('splits the rate over workers and merges their histograms', async () => {
     server = await fixedDelayServer(0);
     const r = await run(server.port, { rate: 400, durationS: 1.5, workers: 2 });
