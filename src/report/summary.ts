@@ -14,6 +14,8 @@ export interface SummaryRow {
   total: number;
   vip?: Distribution;
   direct?: Distribution;
+  /** New-connection loads: VIP connection set-up (`http.connect`), where a datapath's per-connection cost lands. */
+  connect?: Distribution;
   /** The generator's schedule lag (actual − intended send): what of the tail is the generator's. */
   lag?: Distribution;
   /** p50 of each ok repetition, to show the spread instead of one number. */
@@ -47,6 +49,7 @@ export function summarize(run: Run): SummaryRow[] {
       // Percentiles of the merged histogram of the valid repetitions only.
       vip: merged(ok, 'http.latency'),
       direct: merged(ok, 'http.latency.direct'),
+      connect: merged(ok, 'http.connect'),
       lag: merged(ok, 'http.scheduleLag'),
       repP50s: ok.map((t) => t.metrics['http.latency']).filter((m) => m && isDistribution(m)).map((m) => (m as Distribution).p50),
       achievedRps: rps.length ? rps.reduce((a, b) => a + b.value, 0) / rps.length : undefined,
@@ -137,6 +140,43 @@ function maxRateMarkdown(rows: readonly MaxRateRow[]): string[] {
 
 const cell = (d: Distribution | undefined, k: 'p50' | 'p99' | 'p999') => (d && d.count ? formatMicros(d[k]) : '–');
 
+const ratio = (a: Distribution | undefined, b: Distribution | undefined) =>
+  a?.count && b?.count ? `${(b.p50 / a.p50).toFixed(2)}×` : '–';
+const span = (a: Distribution | undefined, b: Distribution | undefined) => `${cell(a, 'p50')} → ${cell(b, 'p50')}`;
+
+/**
+ * Per datapath × load, p50 at the fewest and at the most services and how many times it grew: the
+ * shootout's question in one line each. Connection set-up is shown apart because a datapath's
+ * per-connection cost (iptables' KUBE-SERVICES walk) lands there, while the whole request adds the
+ * server's time and the client's, which no datapath changes.
+ */
+function growthMarkdown(rows: readonly SummaryRow[]): string[] {
+  const byLoad = new Map<string, SummaryRow[]>();
+  for (const r of rows) {
+    const k = `${r.datapath}\u0000${r.load}`;
+    byLoad.set(k, [...(byLoad.get(k) ?? []), r]);
+  }
+  const lines: string[] = [];
+  for (const rs of byLoad.values()) {
+    const valid = rs.filter((r) => r.vip?.count).sort((a, b) => a.services - b.services);
+    if (valid.length < 2) continue;
+    const [lo, hi] = [valid[0]!, valid[valid.length - 1]!];
+    lines.push(
+      `| ${lo.datapath} | ${lo.load} | ${lo.services.toLocaleString('en-US')} → ${hi.services.toLocaleString('en-US')} | ${span(lo.vip, hi.vip)} | ${ratio(lo.vip, hi.vip)} | ${lo.connect ? `${span(lo.connect, hi.connect)} | ${ratio(lo.connect, hi.connect)}` : '– | –'} |`,
+    );
+  }
+  if (!lines.length) return [];
+  return [
+    '## Growth with the number of services',
+    '',
+    'VIP p50 of the merged valid repetitions at the fewest and the most services. "VIP connect" is the connection set-up alone (new-connection loads).',
+    '',
+    '| datapath | load | services | VIP p50 | growth | VIP connect p50 | growth |',
+    '|---|---|---|---:|---:|---:|---:|',
+    ...lines,
+  ];
+}
+
 function spread(ps: number[]): string {
   if (ps.length < 2) return '–';
   return `${formatMicros(Math.min(...ps))}–${formatMicros(Math.max(...ps))}`;
@@ -176,6 +216,8 @@ export function markdownSummary(run: Run): string {
     lines.push('', 'SYN retransmits (each one is a connection that waited 1 s): ' +
       retransmitted.map((t) => `${t.id} ${scalarOf(t, 'tcp.synRetransmits')}`).join(', ') + '.');
   }
+  const growth = growthMarkdown(rows);
+  if (growth.length) lines.push('', ...growth);
   if (maxRates.length) lines.push('', ...maxRateMarkdown(maxRates));
   const notOk = run.trials.filter((t) => t.status !== 'ok');
   if (notOk.length) {

@@ -38,6 +38,24 @@ describe('summary', () => {
     expect(md).toMatch(/Trials with lag p99 over 5\.00ms are invalid/);
   });
 
+  it('shows each datapath\'s growth from the fewest to the most services, VIP and connection set-up apart', () => {
+    const withConnect = (t: TrialResult, connect: number) => ({ ...t, metrics: { ...t.metrics, 'http.connect': dist([connect], 10) } });
+    const md = markdownSummary(run([
+      withConnect(trial({ datapath: 'iptables', services: 1000 }, [200], [200]), 100),
+      withConnect(trial({ datapath: 'iptables', services: 5000 }, [260], [260]), 150),
+      withConnect(trial({ datapath: 'iptables', services: 20000 }, [500], [500]), 400),
+      trial({ datapath: 'ebpf', services: 1000 }, [180], [180]),
+      trial({ datapath: 'ebpf', services: 20000 }, [170], [170]),
+      trial({ datapath: 'nftables', services: 1000 }, [190], [190]),
+      trial({ datapath: 'nftables', services: 20000, status: 'invalid', reason: 'lag' }, [900], [900]),
+    ]));
+    expect(md).toMatch(/## Growth with the number of services/);
+    expect(md).toMatch(/\| iptables \| nc \| 1,000 → 20,000 \| 200µs → 500µs \| 2\.50× \| 100µs → 400µs \| 4\.00× \|/);
+    expect(md).toMatch(/\| ebpf \| nc \| 1,000 → 20,000 \| 180µs → 170µs \| 0\.94× \| – \| – \|/);
+    // One valid service count says nothing about growth.
+    expect(md).not.toMatch(/\| nftables \| nc \| 1,000 →/);
+  });
+
   it('names the valid trials whose client retransmitted SYNs, since each one adds a second to the tail', () => {
     const t = trial({ datapath: 'iptables', services: 100, repeat: 1 }, [100], [50]);
     const withRtx = run([{ ...t, metrics: { ...t.metrics, 'tcp.synRetransmits': { unit: 'count', value: 12 } } }]);
