@@ -22,7 +22,7 @@ import { isRealKubeProxyDatapath } from '../../controlplane/real-kube-proxy-data
 import { kubeProxyProbeMetrics } from '../../controlplane/kube-proxy-probe-metrics.js';
 import { saveState } from './state.js';
 import { labDown, labUp, type Lab } from './topology.js';
-import { readNetstat, SYN_RETRANSMITS } from './tcp-counters.js';
+import { countingSynRetransmits } from './tcp-counters.js';
 
 /** Connections used to prove a freshly switched datapath carries VIP traffic. */
 const VERIFY_CONNECTIONS = 40;
@@ -161,7 +161,7 @@ export class LabTarget implements Target {
     if (this.scenario.direct) groups.push({ name: 'direct', addresses: lab.podIps.map((host) => ({ host, port: BACKEND_PORT })) });
     if (l.search) {
       const search = l.search;
-      return runMaxRateTrial({
+      const { result: m, synRetransmits } = await countingSynRetransmits(lab.clientNs, () => runMaxRateTrial({
         search,
         limits: this.limits,
         base: { groups, arrival: l.arrival, durationS: l.duration, warmupS: l.warmup, connection: l.connection,
@@ -173,7 +173,10 @@ export class LabTarget implements Target {
         },
         onStep: (rate, k) => this.onProgress(`${trial.id}: max-rate step ${k}/${search.maxSteps} at ${Math.round(rate)} req/s`),
         signal,
-      });
+      }));
+      // Over the whole search: a retransmitted SYN in any step is a second in that step's p99.
+      m.metrics['tcp.synRetransmits'] = { unit: 'count', value: synRetransmits };
+      return m;
     }
     const cfg: OpenLoopConfig = {
       groups,
@@ -187,13 +190,11 @@ export class LabTarget implements Target {
       seed: trial.repeat,
     };
     const before = await dp.decisions();
-    const synBefore = (await readNetstat(lab.clientNs))[SYN_RETRANSMITS] ?? 0;
-    const r = await spawnOpenLoop(cfg, this.where, signal);
+    const { result: r, synRetransmits } = await countingSynRetransmits(lab.clientNs, () => spawnOpenLoop(cfg, this.where, signal));
     const seen = (await dp.decisions()) - before;
-    const synAfter = (await readNetstat(lab.clientNs))[SYN_RETRANSMITS] ?? 0;
     const metrics = openLoopMetrics(r);
     metrics['datapath.decisions'] = { unit: 'count', value: seen };
-    metrics['tcp.synRetransmits'] = { unit: 'count', value: synAfter - synBefore };
+    metrics['tcp.synRetransmits'] = { unit: 'count', value: synRetransmits };
     if (signal?.aborted) return { status: 'failed', reason: 'interrupted', metrics };
     const vip = r.groups.find((g) => g.name === 'vip')!;
     // New connections each take one decision; a keep-alive pool takes one per connection.

@@ -29,3 +29,11 @@ export async function readNetstat(netns: string): Promise<Record<string, number>
  * whether a tail is the datapath dropping packets rather than the datapath being slow.
  */
 export const SYN_RETRANSMITS = 'TcpExtTCPSynRetrans';
+
+/** Runs `fn` and counts the SYNs the client in `netns` retransmitted meanwhile. */
+export async function countingSynRetransmits<T>(netns: string, fn: () => Promise<T>): Promise<{ result: T; synRetransmits: number }> {
+  const before = (await readNetstat(netns))[SYN_RETRANSMITS] ?? 0;
+  const result = await fn();
+  const after = (await readNetstat(netns))[SYN_RETRANSMITS] ?? 0;
+  return { result, synRetransmits: after - before };
+}

@@ -56,6 +56,8 @@ describe('max-rate search trials on the lab (root, real kernel, real traffic)', 
     } else {
       expect(max!.reason).toMatch(/generator/);
     }
+    // Counted over the whole search, as for a fixed-rate trial; a healthy lab retransmits none.
+    expect(value(max!.metrics['tcp.synRetransmits'])).toBe(0);
     expect(max!.load.search).toEqual({ sloP99: 50_000, minRate: 200, maxRate: 1600, resolution: 0.1, maxSteps: 4 });
 
     // Nothing answers in 1 µs: the first step fails on the SLO and the search stops there.
