@@ -140,8 +140,9 @@ function maxRateMarkdown(rows: readonly MaxRateRow[]): string[] {
 
 const cell = (d: Distribution | undefined, k: 'p50' | 'p99' | 'p999') => (d && d.count ? formatMicros(d[k]) : '–');
 
-const ratio = (a: Distribution | undefined, b: Distribution | undefined) =>
-  a?.count && b?.count ? `${(b.p50 / a.p50).toFixed(2)}×` : '–';
+/** How many times p50 grew, and by how much: the µs added is what carries over to a host with another base latency. */
+const growth = (a: Distribution | undefined, b: Distribution | undefined) =>
+  a?.count && b?.count ? `${(b.p50 / a.p50).toFixed(2)}× (${b.p50 >= a.p50 ? '+' : ''}${formatMicros(b.p50 - a.p50)})` : '–';
 const span = (a: Distribution | undefined, b: Distribution | undefined) => `${cell(a, 'p50')} → ${cell(b, 'p50')}`;
 
 /**
@@ -162,7 +163,7 @@ function growthMarkdown(rows: readonly SummaryRow[]): string[] {
     if (valid.length < 2) continue;
     const [lo, hi] = [valid[0]!, valid[valid.length - 1]!];
     lines.push(
-      `| ${lo.datapath} | ${lo.load} | ${lo.services.toLocaleString('en-US')} → ${hi.services.toLocaleString('en-US')} | ${span(lo.vip, hi.vip)} | ${ratio(lo.vip, hi.vip)} | ${lo.connect ? `${span(lo.connect, hi.connect)} | ${ratio(lo.connect, hi.connect)}` : '– | –'} |`,
+      `| ${lo.datapath} | ${lo.load} | ${lo.services.toLocaleString('en-US')} → ${hi.services.toLocaleString('en-US')} | ${span(lo.vip, hi.vip)} | ${growth(lo.vip, hi.vip)} | ${lo.connect ? `${span(lo.connect, hi.connect)} | ${growth(lo.connect, hi.connect)}` : '– | –'} |`,
     );
   }
   if (!lines.length) return [];
@@ -216,8 +217,8 @@ export function markdownSummary(run: Run): string {
     lines.push('', 'SYN retransmits (each one is a connection that waited 1 s): ' +
       retransmitted.map((t) => `${t.id} ${scalarOf(t, 'tcp.synRetransmits')}`).join(', ') + '.');
   }
-  const growth = growthMarkdown(rows);
-  if (growth.length) lines.push('', ...growth);
+  const grown = growthMarkdown(rows);
+  if (grown.length) lines.push('', ...grown);
   if (maxRates.length) lines.push('', ...maxRateMarkdown(maxRates));
   const notOk = run.trials.filter((t) => t.status !== 'ok');
   if (notOk.length) {

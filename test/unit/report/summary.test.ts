@@ -50,8 +50,8 @@ describe('summary', () => {
       trial({ datapath: 'nftables', services: 20000, status: 'invalid', reason: 'lag' }, [900], [900]),
     ]));
     expect(md).toMatch(/## Growth with the number of services/);
-    expect(md).toMatch(/\| iptables \| nc \| 1,000 → 20,000 \| 200µs → 500µs \| 2\.50× \| 100µs → 400µs \| 4\.00× \|/);
-    expect(md).toMatch(/\| ebpf \| nc \| 1,000 → 20,000 \| 180µs → 170µs \| 0\.94× \| – \| – \|/);
+    expect(md).toMatch(/\| iptables \| nc \| 1,000 → 20,000 \| 200µs → 500µs \| 2\.50× \(\+300µs\) \| 100µs → 400µs \| 4\.00× \(\+300µs\) \|/);
+    expect(md).toMatch(/\| ebpf \| nc \| 1,000 → 20,000 \| 180µs → 170µs \| 0\.94× \(-10µs\) \| – \| – \|/);
     // One valid service count says nothing about growth.
     expect(md).not.toMatch(/\| nftables \| nc \| 1,000 →/);
   });
