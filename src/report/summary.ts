@@ -146,8 +146,8 @@ const growth = (a: Distribution | undefined, b: Distribution | undefined) =>
 const span = (a: Distribution | undefined, b: Distribution | undefined) => `${cell(a, 'p50')} → ${cell(b, 'p50')}`;
 
 /**
- * Per datapath × load, p50 at the fewest and at the most services and how many times it grew: the
- * shootout's question in one line each. Connection set-up is shown apart because a datapath's
+ * Per datapath × load, p50 at the fewest and at the most services, how many times it grew and by
+ * how many µs: the shootout's question in one line each. Connection set-up is shown apart because a datapath's
  * per-connection cost (iptables' KUBE-SERVICES walk) lands there, while the whole request adds the
  * server's time and the client's, which no datapath changes.
  */
