@@ -13,13 +13,12 @@ export function mergeOpenLoopResults(parts: readonly OpenLoopResult[]): OpenLoop
     const gs = parts.flatMap((p) => p.groups.filter((g) => g.name === name));
     const errors: Record<string, number> = {};
     for (const g of gs) for (const [k, n] of Object.entries(g.errors)) errors[k] = (errors[k] ?? 0) + n;
+    const connects = gs.flatMap((g) => (g.connect ? [g.connect] : []));
     return {
       name,
       latency: encodeHistogram(mergeHistograms(gs.map((g) => g.latency))),
       serviceTime: encodeHistogram(mergeHistograms(gs.map((g) => g.serviceTime))),
-      ...(gs.some((g) => g.connect) && {
-        connect: encodeHistogram(mergeHistograms(gs.flatMap((g) => (g.connect ? [g.connect] : [])))),
-      }),
+      ...(connects.length && { connect: encodeHistogram(mergeHistograms(connects)) }),
       ok: gs.reduce((s, g) => s + g.ok, 0),
       errors,
     };

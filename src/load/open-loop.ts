@@ -22,8 +22,16 @@ import type { OpenLoopConfig, OpenLoopResult, TargetGroup } from './types.js';
  */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
+/** An address with its request pre-encoded: the send path does no string work. */
+interface Target {
+  host: string;
+  port: number;
+  request: Buffer;
+}
+
 interface GroupState {
   group: TargetGroup;
+  targets: Target[];
   latency: Histogram;
   service: Histogram;
   connect: Histogram;
@@ -65,18 +73,18 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
   const request = (host: string) =>
     Buffer.from(`GET ${cfg.path ?? '/'} HTTP/1.1\r\nHost: ${host}\r\nUser-Agent: dpbench\r\n` +
       (cfg.connection === 'new' ? 'Connection: close\r\n\r\n' : '\r\n'), 'latin1');
-  // Pre-encoded per address: the send path does no string work.
-  const requests = new Map<string, Buffer>();
-  for (const g of cfg.groups) for (const a of g.addresses) requests.set(`${a.host}:${a.port}`, request(a.host));
-
   const groups: GroupState[] = cfg.groups.map((group) => ({
-    group, latency: newHistogram(), service: newHistogram(), connect: newHistogram(), ok: 0, errors: {}, idle: [], queue: [], queueHead: 0,
+    group,
+    targets: group.addresses.map((a) => ({ host: a.host, port: a.port, request: request(a.host) })),
+    latency: newHistogram(), service: newHistogram(), connect: newHistogram(), ok: 0, errors: {}, idle: [], queue: [], queueHead: 0,
   }));
   const lag = newHistogram();
   const err = (g: GroupState, kind: string) => {
     g.errors[kind] = (g.errors[kind] ?? 0) + 1;
   };
-  const pick = (g: GroupState) => g.group.addresses[Math.floor(rand() * g.group.addresses.length)]!;
+  const pick = (g: GroupState) => g.targets[Math.floor(rand() * g.targets.length)]!;
+  /** A histogram value: ms → µs, at least 1 (HDR cannot hold 0). */
+  const us = (ms: number) => Math.max(1, Math.round(ms * 1000));
 
   const total = Math.max(1, Math.round(cfg.rate * (cfg.warmupS + cfg.durationS)));
   const start = performance.now() + 20;
@@ -105,8 +113,8 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
       return;
     }
     g.ok++;
-    g.latency.recordValue(Math.max(1, Math.round((now - intended) * 1000)));
-    g.service.recordValue(Math.max(1, Math.round((now - sent) * 1000)));
+    g.latency.recordValue(us(now - intended));
+    g.service.recordValue(us(now - sent));
   };
   const fail = (g: GroupState, intended: number, kind: string) => {
     outstanding--;
@@ -141,8 +149,10 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
     const req: NewConnReq = { g, intended, sent, socket, done: false };
     inflight.add(req);
     socket.on('connect', () => {
-      if (measured(intended)) g.connect.recordValue(Math.max(1, Math.round((performance.now() - intended) * 1000)));
-      socket.write(requests.get(`${a.host}:${a.port}`)!);
+      // The request leaves first; recording waits until it is on its way.
+      const connected = performance.now();
+      socket.write(a.request);
+      if (measured(intended)) g.connect.recordValue(us(connected - intended));
     });
     socket.on('end', () => reader.end(finish));
     socket.on('error', (e: NodeJS.ErrnoException) => {
@@ -184,7 +194,7 @@ export async function runOpenLoop(cfg: OpenLoopConfig, signal?: AbortSignal): Pr
   };
   const openConn = (c: KeepAliveConn) => {
     const a = pick(c.g);
-    c.reqBuf = requests.get(`${a.host}:${a.port}`)!;
+    c.reqBuf = a.request;
     c.reader.reset();
     // Created once per connection, not per read: the receive path allocates nothing.
     const onResponse = (status: number) => {
