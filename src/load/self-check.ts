@@ -64,13 +64,20 @@ export function selfCheck(input: SelfCheckInput, limits: SelfCheckLimits = DEFAU
   if (wait) reasons.push(wait);
   const errors = errorReason(r.groups, limits);
   if (errors) reasons.push(errors);
-  if (input.decisions && input.decisions.seen < input.decisions.expected) {
-    reasons.push(
-      `datapath counters show ${input.decisions.seen} load-balancing decisions for ${input.decisions.expected} VIP connections: traffic bypassed the datapath`,
-    );
-  }
+  const bypass = input.decisions && decisionsReason(input.decisions);
+  if (bypass) reasons.push(bypass);
   return reasons;
 }
+
+/** Datapath decisions the VIP traffic implies: one per new connection; a keep-alive pool's, at least one. */
+export const expectedDecisions = (connection: 'keepalive' | 'new', vipOk: number): number =>
+  connection === 'new' ? vipOk : Math.min(1, vipOk);
+
+/** Why fewer decisions than expected make a trial invalid; undefined when the counters add up. */
+export const decisionsReason = (d: { seen: number; expected: number }): string | undefined =>
+  d.seen < d.expected
+    ? `datapath counters show ${d.seen} load-balancing decisions for ${d.expected} VIP connections: traffic bypassed the datapath`
+    : undefined;
 
 /** The closed-loop counterpart: no schedule to keep, but a saturated generator measured itself. */
 export function selfCheckClosed(r: ClosedLoopResult, limits: SelfCheckLimits = DEFAULT_LIMITS): string[] {

@@ -2,7 +2,7 @@ import type { Metric } from '../../results/model.js';
 import { decodeHistogram, toDistribution } from '../../results/histogram.js';
 import { CLOSED_NEW_CONNECTION_UNSUPPORTED } from '../../load/closed-loop.js';
 import { closedLoopMetrics, openLoopMetrics } from '../../load/metrics.js';
-import { DEFAULT_LIMITS, selfCheck, selfCheckClosed, type SelfCheckLimits } from '../../load/self-check.js';
+import { DEFAULT_LIMITS, expectedDecisions, selfCheck, selfCheckClosed, type SelfCheckLimits } from '../../load/self-check.js';
 import { spawnClosedLoop, spawnOpenLoop } from '../../load/spawn.js';
 import type { OpenLoopConfig, TargetGroup } from '../../load/types.js';
 import type { Trial } from '../../scenario/plan.js';
@@ -143,44 +143,35 @@ export class LabTarget implements Target {
 
   async measure(trial: Trial, signal?: AbortSignal): Promise<Measurement> {
     if (trial.load.name === PROBES_LOAD_NAME) return this.measureProbes(trial, signal);
-    const lab = this.lab!;
-    const dp = this.dp!;
     const l = trial.load;
     if (l.mode === 'closed') {
       if (l.connection === 'new') return { status: 'skipped', reason: CLOSED_NEW_CONNECTION_UNSUPPORTED, metrics: {} };
-      const closedGroups: TargetGroup[] = [this.vipGroup()];
-      if (this.scenario.direct) closedGroups.push({ name: 'direct', addresses: lab.podIps.map((host) => ({ host, port: BACKEND_PORT })) });
-      const r = await spawnClosedLoop({ groups: closedGroups, durationS: l.duration, warmupS: l.warmup, connections: l.connections,
+      const r = await spawnClosedLoop({ groups: this.loadGroups(), durationS: l.duration, warmupS: l.warmup, connections: l.connections,
         pipelining: l.pipelining, connection: l.connection, timeoutS: l.timeout }, this.where, signal);
       const metrics = closedLoopMetrics(r);
       if (signal?.aborted) return { status: 'failed', reason: 'interrupted', metrics };
       const reasons = selfCheckClosed(r);
       return reasons.length ? { status: 'invalid', reason: reasons.join('; '), metrics } : { status: 'ok', metrics };
     }
+    // Over the whole trial, every step of a search included: a retransmitted SYN is a second in a p99.
+    const { result: m, synRetransmits } = await countingSynRetransmits(this.lab!.clientNs, () => this.measureOpenLoop(trial, signal));
+    m.metrics['tcp.synRetransmits'] = { unit: 'count', value: synRetransmits };
+    return m;
+  }
+
+  /** The VIP group, and the direct-to-pod group when the scenario compares the two. */
+  private loadGroups(): TargetGroup[] {
     const groups: TargetGroup[] = [this.vipGroup()];
-    if (this.scenario.direct) groups.push({ name: 'direct', addresses: lab.podIps.map((host) => ({ host, port: BACKEND_PORT })) });
-    if (l.search) {
-      const search = l.search;
-      const { result: m, synRetransmits } = await countingSynRetransmits(lab.clientNs, () => runMaxRateTrial({
-        search,
-        limits: this.limits,
-        base: { groups, arrival: l.arrival, durationS: l.duration, warmupS: l.warmup, connection: l.connection,
-          connections: l.connections, timeoutS: l.timeout, seed: trial.repeat },
-        runStep: async (cfg) => {
-          const before = await dp.decisions();
-          const result = await spawnOpenLoop(cfg, this.where, signal);
-          return { result, decisions: (await dp.decisions()) - before };
-        },
-        onStep: (rate, k) => this.onProgress(`${trial.id}: max-rate step ${k}/${search.maxSteps} at ${Math.round(rate)} req/s`),
-        signal,
-      }));
-      // Over the whole search: a retransmitted SYN in any step is a second in that step's p99.
-      m.metrics['tcp.synRetransmits'] = { unit: 'count', value: synRetransmits };
-      return m;
-    }
-    const cfg: OpenLoopConfig = {
-      groups,
-      rate: l.rate!,
+    if (this.scenario.direct) groups.push({ name: 'direct', addresses: this.lab!.podIps.map((host) => ({ host, port: BACKEND_PORT })) });
+    return groups;
+  }
+
+  /** An open-loop load at its fixed rate, or the max-rate search over such runs. */
+  private async measureOpenLoop(trial: Trial, signal?: AbortSignal): Promise<Measurement> {
+    const dp = this.dp!;
+    const l = trial.load;
+    const base: Omit<OpenLoopConfig, 'rate'> = {
+      groups: this.loadGroups(),
       arrival: l.arrival,
       durationS: l.duration,
       warmupS: l.warmup,
@@ -189,16 +180,27 @@ export class LabTarget implements Target {
       timeoutS: l.timeout,
       seed: trial.repeat,
     };
-    const before = await dp.decisions();
-    const { result: r, synRetransmits } = await countingSynRetransmits(lab.clientNs, () => spawnOpenLoop(cfg, this.where, signal));
-    const seen = (await dp.decisions()) - before;
+    const runStep = async (cfg: OpenLoopConfig) => {
+      const before = await dp.decisions();
+      const result = await spawnOpenLoop(cfg, this.where, signal);
+      return { result, decisions: (await dp.decisions()) - before };
+    };
+    const search = l.search;
+    if (search) {
+      return runMaxRateTrial({
+        search,
+        limits: this.limits,
+        base,
+        runStep,
+        onStep: (rate, k) => this.onProgress(`${trial.id}: max-rate step ${k}/${search.maxSteps} at ${Math.round(rate)} req/s`),
+        signal,
+      });
+    }
+    const { result: r, decisions: seen } = await runStep({ ...base, rate: l.rate! });
     const metrics = openLoopMetrics(r);
     metrics['datapath.decisions'] = { unit: 'count', value: seen };
-    metrics['tcp.synRetransmits'] = { unit: 'count', value: synRetransmits };
     if (signal?.aborted) return { status: 'failed', reason: 'interrupted', metrics };
-    const vip = r.groups.find((g) => g.name === 'vip')!;
-    // New connections each take one decision; a keep-alive pool takes one per connection.
-    const expected = l.connection === 'new' ? vip.ok : Math.min(1, vip.ok);
+    const expected = expectedDecisions(l.connection, r.groups.find((g) => g.name === 'vip')!.ok);
     const reasons = selfCheck(
       { result: r, lagP99Us: toDistribution(decodeHistogram(r.scheduleLag)).p99, decisions: { seen, expected } },
       this.limits,

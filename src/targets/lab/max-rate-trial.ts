@@ -1,6 +1,6 @@
 import { findMaxRate, type RateStep } from '../../load/max-rate.js';
 import { maxRateMetrics, openLoopMetrics } from '../../load/metrics.js';
-import type { SelfCheckLimits } from '../../load/self-check.js';
+import { decisionsReason, expectedDecisions, type SelfCheckLimits } from '../../load/self-check.js';
 import type { OpenLoopConfig, OpenLoopResult } from '../../load/types.js';
 import type { Metric } from '../../results/model.js';
 import type { RateSearch } from '../../scenario/schema.js';
@@ -58,9 +58,7 @@ export async function runMaxRateTrial(i: MaxRateTrialInput): Promise<Measurement
       const { result, decisions } = await i.runStep({ ...i.base, rate });
       results.push(result);
       seen += decisions;
-      const vip = result.groups.find((g) => g.name === 'vip');
-      // New connections each take one decision; a keep-alive pool takes one per connection.
-      expected += i.base.connection === 'new' ? (vip?.ok ?? 0) : Math.min(1, vip?.ok ?? 0);
+      expected += expectedDecisions(i.base.connection, result.groups.find((g) => g.name === 'vip')?.ok ?? 0);
       return result;
     },
     {
@@ -85,9 +83,8 @@ export async function runMaxRateTrial(i: MaxRateTrialInput): Promise<Measurement
     const at = res.steps[res.steps.length - 1]!;
     problems.push(`the load generator, not the datapath, stopped the search at ${rps(at.rate)}: ${at.reasons.join('; ')}`);
   }
-  if (seen < expected) {
-    problems.push(`datapath counters show ${seen} load-balancing decisions for ${expected} VIP connections: traffic bypassed the datapath`);
-  }
+  const bypass = decisionsReason({ seen, expected });
+  if (bypass) problems.push(bypass);
   if (problems.length) return { status: 'invalid', reason: problems.join('; '), metrics };
   return { status: 'ok', reason: stoppedBy(res.steps, i.search, res.maxRate), metrics };
 }

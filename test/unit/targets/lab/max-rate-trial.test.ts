@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { DEFAULT_LIMITS } from '../../../../src/load/self-check.js';
 import type { OpenLoopConfig, OpenLoopResult } from '../../../../src/load/types.js';
 import { encodeHistogram, newHistogram } from '../../../../src/results/histogram.js';
 import { isDistribution, type Metric } from '../../../../src/results/model.js';
@@ -59,7 +60,7 @@ describe('runMaxRateTrial', () => {
       lag.recordValue(600);
       return { ...r, result: { ...r.result, scheduleLag: encodeHistogram(lag) } };
     };
-    const limits = { minAchievedRatio: 0.99, maxLagP99Us: 5000, maxBusy: 0.9, maxErrorRate: 0.01, maxCpuWait: 0.2, maxClosedCpu: 0.95 };
+    const limits = { ...DEFAULT_LIMITS, maxLagP99Us: 5000 };
     const m = await runMaxRateTrial({ search, base, runStep, limits });
     expect(m.status).toBe('invalid');
     expect(m.reason).toMatch(/stopped the search at 100 req\/s: .*schedule lag p99 \d+ µs > 500 µs/);
