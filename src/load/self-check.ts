@@ -1,3 +1,4 @@
+import { DEFAULT_MAX_LAG_P99_US } from '../scenario/schema.js';
 import type { ClosedLoopResult, GroupResult, OpenLoopResult } from './types.js';
 
 /**
@@ -22,7 +23,7 @@ export interface SelfCheckLimits {
 
 export const DEFAULT_LIMITS: SelfCheckLimits = {
   minAchievedRatio: 0.99,
-  maxLagP99Us: 1000,
+  maxLagP99Us: DEFAULT_MAX_LAG_P99_US,
   maxBusy: 0.9,
   maxErrorRate: 0.01,
   maxCpuWait: 0.2,

@@ -1,5 +1,7 @@
+import { median } from 'simple-statistics';
 import { isDistribution, type Distribution, type Run, type TrialResult } from '../results/model.js';
 import { mergeHistograms, toDistribution } from '../results/histogram.js';
+import { DEFAULT_MAX_LAG_P99_US } from '../scenario/schema.js';
 import { formatMicros } from '../scenario/units.js';
 import { diskMarkdown } from './disk.js';
 import { scalingMarkdown } from './scaling.js';
@@ -108,12 +110,6 @@ export function summarizeMaxRate(run: Run): MaxRateRow[] {
   });
 }
 
-function median(xs: readonly number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const k = Math.floor(s.length / 2);
-  return s.length % 2 ? s[k]! : (s[k - 1]! + s[k]!) / 2;
-}
-
 const esc = (s: string) => s.replace(/\|/g, '\\|');
 
 function maxRateMarkdown(rows: readonly MaxRateRow[]): string[] {
@@ -196,7 +192,7 @@ export function markdownSummary(run: Run): string {
     '',
     `Scenario \`${String(run.scenario.name)}\` on ${String(run.fingerprint.kernel)} (${String(run.fingerprint.cpus)} CPUs, ${String(run.fingerprint.cpuModel)}).`,
     'Latency counts from the intended send time (open loop, coordinated-omission corrected); repetitions are merged as histograms.',
-    `"gen lag p99" is the load generator's own schedule lag: a VIP p99 not well above it is partly the generator's. Trials with lag p99 over ${formatMicros(Number((run.scenario.selfCheck as { maxLagP99?: number } | undefined)?.maxLagP99 ?? 1000))} are invalid.`,
+    `"gen lag p99" is the load generator's own schedule lag: a VIP p99 not well above it is partly the generator's. Trials with lag p99 over ${formatMicros(Number((run.scenario.selfCheck as { maxLagP99?: number } | undefined)?.maxLagP99 ?? DEFAULT_MAX_LAG_P99_US))} are invalid.`,
   ];
   if (rows.length || !maxRates.length) {
     lines.push(
@@ -224,7 +220,7 @@ export function markdownSummary(run: Run): string {
   if (notOk.length) {
     // Invalid, skipped and failed trials are listed apart and never mixed into the numbers above.
     lines.push('', '## Trials not counted', '', '| trial | status | reason |', '|---|---|---|');
-    for (const t of notOk) lines.push(`| ${t.id} | ${t.status} | ${(t.reason ?? '').replace(/\|/g, '\\|')} |`);
+    for (const t of notOk) lines.push(`| ${t.id} | ${t.status} | ${esc(t.reason ?? '')} |`);
   }
   const impl = new Map(all.filter((r) => r.implementation).map((r) => [`${r.datapath} @ ${r.services}`, r.implementation!]));
   if (impl.size) {

@@ -68,7 +68,9 @@ export function probesProfile(p: ProbesOptions): LoadProfile {
   };
 }
 
-/** Rough wall time of a plan (load time only), shown before a run starts. */
-/** Upper bound of the load time: a max-rate search may run up to maxSteps full steps. */
+/**
+ * Rough wall time of a plan (load time only), shown before a run starts: an upper bound, since a
+ * max-rate search may run up to maxSteps full steps.
+ */
 export const plannedSeconds = (trials: readonly Trial[]) =>
   trials.reduce((s, t) => s + (t.load.warmup + t.load.duration) * (t.load.search?.maxSteps ?? 1), 0);

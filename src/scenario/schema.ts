@@ -144,9 +144,10 @@ export const PROBES_LOAD_NAME = 'probes';
  * keeps its medians, while the summary's "gen lag p99" column shows how much of each tail is the
  * generator's.
  */
+export const DEFAULT_MAX_LAG_P99_US = 1000;
 export const SelfCheckSchema = z
   .object({
-    maxLagP99: latency.default(1000).describe('a trial whose generator schedule lag p99 is above this is invalid (default 1ms)'),
+    maxLagP99: latency.default(DEFAULT_MAX_LAG_P99_US).describe('a trial whose generator schedule lag p99 is above this is invalid (default 1ms)'),
   })
   .strict();
 
@@ -167,7 +168,7 @@ export const ScenarioSchema = z
     repeat: z.number().int().min(1).max(100).default(1),
     direct: z.boolean().default(true).describe('interleave direct-to-pod requests with the VIP requests for comparison'),
     slo: z.array(SloSchema).default([]),
-    selfCheck: SelfCheckSchema.default({ maxLagP99: 1000 }).describe('limits past which a trial measured the generator, not the datapath'),
+    selfCheck: SelfCheckSchema.default({ maxLagP99: DEFAULT_MAX_LAG_P99_US }).describe('limits past which a trial measured the generator, not the datapath'),
     lab: LabOptionsSchema.default({ pods: 2, iptables: 'auto', kubeProxy: 'model' }),
     cluster: ClusterOptionsSchema.optional(),
     probes: ProbesSchema.default({}),
