@@ -63,12 +63,6 @@ export const JUMP_RULES: readonly (readonly string[])[] = [
   ['POSTROUTING', '-m', 'comment', '--comment', 'kubernetes postrouting rules', '-j', 'KUBE-POSTROUTING'],
 ];
 
-/**
- * The nat table content kube-proxy's iptables mode writes on a full sync: every chain it owns is
- * declared (which flushes it under --noflush) and rewritten, and chains of deleted services are
- * declared then removed with -X. Services without endpoints get no nat rules (kube-proxy REJECTs
- * them in the filter table, which is not part of the NAT cost measured here).
- */
 /** The chains and rules of one service port, as kube-proxy writes them. */
 function serviceNatRules(svc: ServiceSpec, large: boolean): { chains: string[]; jump: string; rules: string[] } {
   const comment = (text: string) => (large ? '' : ` -m comment --comment ${text}`);
@@ -106,26 +100,27 @@ const NODEPORTS_RULE =
 const isLarge = (services: readonly ServiceSpec[]) => services.reduce((n, svc) => n + svc.endpoints.length, 0) > LARGE_CLUSTER_ENDPOINTS;
 
 /**
- * The nat table content kube-proxy's iptables mode writes on a full sync: every chain it owns is
- * declared (which flushes it under --noflush) and rewritten, and chains of deleted services are
- * declared then removed with -X. Services without endpoints get no nat rules (kube-proxy REJECTs
- * them in the filter table, which is not part of the NAT cost measured here).
+ * One iptables-restore input for `services` (all with endpoints). `first` declares (flushes)
+ * kube-proxy's base chains and writes their rules; `last` appends the nodeports rule, which must
+ * end KUBE-SERVICES; `stale` chains are declared then removed with -X.
  */
-export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: readonly string[] = []): IptablesRuleset {
-  const chains = [...BASE_CHAINS];
-  const rules = [...BASE_RULES];
+function natRestore(
+  services: readonly ServiceSpec[],
+  large: boolean,
+  o: { first: boolean; last: boolean; stale?: readonly string[] },
+): IptablesRuleset {
+  const chains = o.first ? [...BASE_CHAINS] : [];
+  const jumps: string[] = [];
   const svcRules: string[] = [];
-  const large = isLarge(services);
   for (const svc of services) {
-    if (svc.endpoints.length === 0) continue;
     const r = serviceNatRules(svc, large);
     chains.push(...r.chains);
-    rules.push(r.jump);
+    jumps.push(r.jump);
     svcRules.push(...r.rules);
   }
-  rules.push(NODEPORTS_RULE);
+  const rules = [...(o.first ? BASE_RULES : []), ...jumps, ...(o.last ? [NODEPORTS_RULE] : [])];
   const live = new Set(chains);
-  const stale = staleChains.filter((c) => !live.has(c));
+  const stale = (o.stale ?? []).filter((c) => !live.has(c));
   const text = [
     '*nat',
     ...chains.map((c) => `:${c} - [0:0]`),
@@ -139,6 +134,18 @@ export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: 
   return { text, rules: rules.length + svcRules.length, chains };
 }
 
+const withEndpoints = (services: readonly ServiceSpec[]) => services.filter((s) => s.endpoints.length > 0);
+
+/**
+ * The nat table content kube-proxy's iptables mode writes on a full sync: every chain it owns is
+ * declared (which flushes it under --noflush) and rewritten, and chains of deleted services are
+ * declared then removed with -X. Services without endpoints get no nat rules (kube-proxy REJECTs
+ * them in the filter table, which is not part of the NAT cost measured here).
+ */
+export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: readonly string[] = []): IptablesRuleset {
+  return natRestore(withEndpoints(services), isLarge(services), { first: true, last: true, stale: staleChains });
+}
+
 /**
  * The same end state as iptablesNatRules, as several restores of `batch` services each: the first
  * declares (flushes) kube-proxy's base chains, every one appends its services' KUBE-SERVICES jumps
@@ -149,23 +156,10 @@ export function iptablesNatRules(services: readonly ServiceSpec[], staleChains: 
  */
 export function iptablesInstallBatches(services: readonly ServiceSpec[], batch: number): IptablesRuleset[] {
   const large = isLarge(services);
-  const withEndpoints = services.filter((s) => s.endpoints.length > 0);
+  const all = withEndpoints(services);
   const out: IptablesRuleset[] = [];
-  for (let i = 0; i === 0 || i < withEndpoints.length; i += batch) {
-    const first = i === 0;
-    const last = i + batch >= withEndpoints.length;
-    const chains = first ? [...BASE_CHAINS] : [];
-    const jumps: string[] = [];
-    const svcRules: string[] = [];
-    for (const svc of withEndpoints.slice(i, i + batch)) {
-      const r = serviceNatRules(svc, large);
-      chains.push(...r.chains);
-      jumps.push(r.jump);
-      svcRules.push(...r.rules);
-    }
-    const rules = [...(first ? BASE_RULES : []), ...jumps, ...(last ? [NODEPORTS_RULE] : [])];
-    const text = ['*nat', ...chains.map((c) => `:${c} - [0:0]`), ...rules, ...svcRules, 'COMMIT', ''].join('\n');
-    out.push({ text, rules: rules.length + svcRules.length, chains });
+  for (let i = 0; i === 0 || i < all.length; i += batch) {
+    out.push(natRestore(all.slice(i, i + batch), large, { first: i === 0, last: i + batch >= all.length }));
   }
   return out;
 }

@@ -86,6 +86,13 @@ export function nftServiceText(svc: ServiceSpec): NftServiceText {
 /** Same count nftServiceText reports, without hashing names (describe() runs at 40k services). */
 export const serviceRuleCount = (svc: ServiceSpec): number => (svc.endpoints.length > 0 ? 1 : 0);
 
+/** service-ips elements: one per service with at least one endpoint. */
+function mappedCount(services: Iterable<ServiceSpec>): number {
+  let n = 0;
+  for (const s of services) if (s.endpoints.length > 0) n++;
+  return n;
+}
+
 export interface NftRuleset {
   text: string;
   rules: number;
@@ -227,7 +234,7 @@ export function nftRuleset(services: readonly ServiceSpec[]): NftRuleset {
   const t = `ip ${NFT_TABLE}`;
   const text = `${[`add table ${t}`, `delete table ${t}`, ...baseText()].join('\n')}\n${nftAddServicesText(services)}`;
   const rules = BASE_RULES + services.reduce((a, s) => a + serviceRuleCount(s), 0);
-  return { text, rules, elements: services.filter((s) => s.endpoints.length > 0).length };
+  return { text, rules, elements: mappedCount(services) };
 }
 
 /** Incremental add, as kube-proxy's partial sync does: the chain, then the elements. */
@@ -313,11 +320,8 @@ class NftablesDatapath implements Datapath {
     return rules;
   }
 
-  /** service-ips elements: services with at least one endpoint. */
   private mapped(): number {
-    let n = 0;
-    for (const s of this.services.values()) if (s.endpoints.length > 0) n++;
-    return n;
+    return mappedCount(this.services.values());
   }
 
   describe(): string {
