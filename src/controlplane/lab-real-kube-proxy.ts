@@ -1,14 +1,11 @@
 import { DpbenchError } from '../errors.js';
 import { exec } from '../util/exec.js';
 import type { Datapath, LabContext } from '../targets/lab/datapaths/datapath.js';
-import type { DatapathName } from '../scenario/schema.js';
+import type { RealKubeProxyMode } from '../scenario/schema.js';
 import { componentBinary, k8sBinDir } from './binaries.js';
 import { startControlPlane, type ControlPlane } from './controlplane.js';
 import { createRealKubeProxyDatapath } from './real-kube-proxy-datapath.js';
 
-/** The datapaths `kubeProxy: real` hands to the genuine kube-proxy; ipvs and ebpf keep the lab's own. */
-export type RealKubeProxyMode = 'iptables' | 'nftables';
-export const isRealKubeProxyMode = (d: DatapathName): d is RealKubeProxyMode => d === 'iptables' || d === 'nftables';
 
 export interface RealKubeProxyBackendOptions {
   /** Called with every process started (etcd, kube-apiserver, kube-proxy), to record it for `dpbench cleanup`. */
@@ -31,8 +28,6 @@ export interface RealKubeProxyBackendOptions {
  * host's loopback, started once in prepare(); each iptables/nftables switch gets its own kube-proxy.
  */
 export interface RealKubeProxyBackend {
-  /** Why real kube-proxy cannot run here, with how to fix it; undefined when the control plane is up. */
-  readonly unavailable: string | undefined;
   /** The datapath for `mode`; when unavailable, one whose unavailable() gives the reason (the trial is skipped). */
   datapath(lab: LabContext, mode: RealKubeProxyMode): Datapath;
   /** Stops the control plane. Idempotent. */
@@ -74,7 +69,6 @@ export async function startRealKubeProxyBackend(o: RealKubeProxyBackendOptions =
     unavailable = `kubeProxy: real: ${e.message}: ${e.hint}`;
   }
   return {
-    unavailable,
     datapath: (lab, mode) =>
       cp ? createRealKubeProxyDatapath(lab, { cp, mode, binDir, onProcess }) : skipped(mode, unavailable!),
     stop: async () => {

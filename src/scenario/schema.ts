@@ -8,6 +8,10 @@ import { DiskProbeOptionsSchema } from '../probes/disk.js';
 export const DATAPATHS = ['iptables', 'nftables', 'ipvs', 'ebpf'] as const;
 export type DatapathName = (typeof DATAPATHS)[number];
 
+/** The datapaths `lab.kubeProxy: real` hands to the genuine kube-proxy; ipvs and ebpf keep the lab's own. */
+export type RealKubeProxyMode = 'iptables' | 'nftables';
+export const isRealKubeProxyMode = (d: DatapathName): d is RealKubeProxyMode => d === 'iptables' || d === 'nftables';
+
 const durationFrom = (min: z.ZodNumber) =>
   z
     .union([min, z.string().regex(new RegExp(durationPattern), 'expected a duration such as "10s", "500ms" or "2m"')])
@@ -189,7 +193,7 @@ export const ScenarioSchema = z
     });
     // real kube-proxy programs only iptables and nftables here (the lab kernel has no IP_VS, and
     // eBPF is not kube-proxy); with neither in the list the option would silently do nothing.
-    if (s.lab.kubeProxy === 'real' && !s.datapaths.some((d) => d === 'iptables' || d === 'nftables')) {
+    if (s.lab.kubeProxy === 'real' && !s.datapaths.some(isRealKubeProxyMode)) {
       ctx.addIssue({ code: 'custom', path: ['lab', 'kubeProxy'], message: 'kubeProxy: real applies to the iptables and nftables datapaths; add one of them to datapaths, or use kubeProxy: model' });
     }
   });

@@ -6,7 +6,7 @@ import { DEFAULT_LIMITS, expectedDecisions, selfCheck, selfCheckClosed, type Sel
 import { spawnClosedLoop, spawnOpenLoop } from '../../load/spawn.js';
 import type { OpenLoopConfig, TargetGroup } from '../../load/types.js';
 import type { Trial } from '../../scenario/plan.js';
-import { PROBES_LOAD_NAME, type DatapathName, type Scenario } from '../../scenario/schema.js';
+import { isRealKubeProxyMode, PROBES_LOAD_NAME, type DatapathName, type Scenario } from '../../scenario/schema.js';
 import { runConnectProbe } from '../../probes/connect.js';
 import { runDnsProbe } from '../../probes/dns.js';
 import { runProgrammingProbe } from '../../probes/programming.js';
@@ -17,7 +17,7 @@ import type { Datapath } from './datapaths/datapath.js';
 import { createDatapath } from './datapaths/registry.js';
 import { runMaxRateTrial } from './max-rate-trial.js';
 import { LAB_NICE } from './backends.js';
-import { isRealKubeProxyMode, startRealKubeProxyBackend, type RealKubeProxyBackend } from '../../controlplane/lab-real-kube-proxy.js';
+import { startRealKubeProxyBackend, type RealKubeProxyBackend } from '../../controlplane/lab-real-kube-proxy.js';
 import { isRealKubeProxyDatapath } from '../../controlplane/real-kube-proxy-datapath.js';
 import { kubeProxyProbeMetrics } from '../../controlplane/kube-proxy-probe-metrics.js';
 import { saveState } from './state.js';
